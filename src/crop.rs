@@ -1,0 +1,100 @@
+//! Where the centre square lies: pure geometry, no pixels.
+
+use crate::orient::Orientation;
+
+/// A rectangle in continuous pixel coordinates (edges, so a whole image of `w` x `h` is
+/// `(0, 0, w, h)`); fractional when it has been scaled.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Rect {
+    pub left: f64,
+    pub top: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+impl Rect {
+    /// This rectangle in an image scaled from `from` to `to` (width, height).
+    pub fn scaled(self, from: (u32, u32), to: (u32, u32)) -> Rect {
+        let sx = f64::from(to.0) / f64::from(from.0);
+        let sy = f64::from(to.1) / f64::from(from.1);
+        Rect {
+            left: self.left * sx,
+            top: self.top * sy,
+            width: self.width * sx,
+            height: self.height * sy,
+        }
+    }
+
+    /// The smallest whole-pixel rectangle holding this one, clamped to `width` x `height`:
+    /// `(left, top, width, height)`.
+    pub fn enclosing_pixels(self, width: u32, height: u32) -> (u32, u32, u32, u32) {
+        let clamp = |v: f64, max: u32| v.clamp(0.0, f64::from(max));
+        let left = clamp(self.left.floor(), width) as u32;
+        let top = clamp(self.top.floor(), height) as u32;
+        let right = clamp((self.left + self.width).ceil(), width) as u32;
+        let bottom = clamp((self.top + self.height).ceil(), height) as u32;
+        (left, top, right - left, bottom - top)
+    }
+}
+
+/// The side of the centre square of an upright `width` x `height` image, and its top-left
+/// corner in upright coordinates. When the margin is odd, the extra pixel is left on the
+/// right or bottom.
+pub(crate) fn centre_square(width: u32, height: u32) -> (u32, u32, u32) {
+    let side = width.min(height);
+    (side, (width - side) / 2, (height - side) / 2)
+}
+
+/// The centre square of an image stored as `width` x `height` with `orientation`, expressed in
+/// stored coordinates: the region to resample so that, once turned upright, it is the centre
+/// square of the upright image.
+pub(crate) fn stored_centre_square(width: u32, height: u32, orientation: Orientation) -> Rect {
+    let (upright_w, upright_h) = orientation.displayed(width, height);
+    let (side, x, y) = centre_square(upright_w, upright_h);
+    let (w, h) = (f64::from(width), f64::from(height));
+    let (ax, ay) = orientation.to_stored(f64::from(x), f64::from(y), w, h);
+    let (bx, by) = orientation.to_stored(f64::from(x + side), f64::from(y + side), w, h);
+    Rect {
+        left: ax.min(bx),
+        top: ay.min(by),
+        width: (ax - bx).abs(),
+        height: (ay - by).abs(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn centre_square_keeps_the_middle() {
+        assert_eq!(centre_square(800, 600), (600, 100, 0));
+        assert_eq!(centre_square(600, 800), (600, 0, 100));
+        assert_eq!(centre_square(5, 4), (4, 0, 0));
+        assert_eq!(centre_square(48, 48), (48, 0, 0));
+    }
+
+    #[test]
+    fn stored_square_follows_orientation() {
+        // 5x4 stored, seen flipped: the upright crop starts at x=0, which is stored x=1.
+        let r = stored_centre_square(5, 4, Orientation::FlipHorizontal);
+        assert_eq!((r.left, r.top, r.width, r.height), (1.0, 0.0, 4.0, 4.0));
+        // 4x7 stored, rotated 90°: upright 7x4, crop x=1 upright is stored y = 7-1-4 = 2.
+        let r = stored_centre_square(4, 7, Orientation::Rotate90);
+        assert_eq!((r.left, r.top, r.width, r.height), (0.0, 2.0, 4.0, 4.0));
+        let r = stored_centre_square(4, 7, Orientation::Normal);
+        assert_eq!((r.left, r.top, r.width, r.height), (0.0, 1.0, 4.0, 4.0));
+    }
+
+    #[test]
+    fn enclosing_pixels_rounds_outwards() {
+        let r = Rect {
+            left: 1.5,
+            top: 0.25,
+            width: 3.0,
+            height: 3.5,
+        };
+        assert_eq!(r.enclosing_pixels(10, 10), (1, 0, 4, 4));
+        assert_eq!(r.enclosing_pixels(4, 2), (1, 0, 3, 2));
+    }
+}

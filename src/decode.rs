@@ -1,0 +1,323 @@
+//! Decoding: header first (limits, orientation, sizes), pixels only when they are allowed.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageDecoder, ImageError};
+
+use crate::crop::{self, Rect};
+use crate::error::Error;
+use crate::header;
+use crate::options::Limits;
+use crate::orient::Orientation;
+use crate::raster::{Channels, Raster};
+use crate::size::PhotoSize;
+use crate::sniff::Format;
+
+/// What the decoding step hands on: the pixels of the region that becomes the photo, and what
+/// is needed to render them.
+pub(crate) struct Decoded {
+    /// The pixels holding the centre square, in stored orientation (possibly DCT-scaled).
+    pub raster: Raster,
+    /// The centre square within `raster`, in its (continuous) coordinates.
+    pub square: Rect,
+    /// How the square must be turned to be seen upright.
+    pub orientation: Orientation,
+    /// The embedded ICC profile, if any.
+    pub icc: Option<Vec<u8>>,
+    /// The sizes to produce, ascending.
+    pub sizes: &'static [PhotoSize],
+    /// The full-resolution upright width and height of the source.
+    pub upright_size: (u32, u32),
+}
+
+/// Decodes `bytes`, already recognised as `format`, checking `limits` from the header first.
+pub(crate) fn decode(bytes: &[u8], format: Format, limits: &Limits) -> Result<Decoded, Error> {
+    if let Some((width, height)) = header::declared_dimensions(format, bytes) {
+        limits.check_dimensions(width, height)?;
+    }
+    match format {
+        Format::Jpeg => decode_jpeg(bytes, limits),
+        Format::Png => {
+            let decoder = image::codecs::png::PngDecoder::with_limits(
+                Cursor::new(bytes),
+                image_limits(limits),
+            )
+            .map_err(|e| from_image(format, e))?;
+            decode_with_image(decoder, format, limits)
+        }
+        Format::Gif => {
+            let decoder = image::codecs::gif::GifDecoder::new(Cursor::new(bytes))
+                .map_err(|e| from_image(format, e))?;
+            decode_with_image(decoder, format, limits)
+        }
+        Format::WebP => {
+            let decoder = image::codecs::webp::WebPDecoder::new(Cursor::new(bytes))
+                .map_err(|e| from_image(format, e))?;
+            decode_with_image(decoder, format, limits)
+        }
+        Format::Bmp => {
+            let decoder = image::codecs::bmp::BmpDecoder::new(Cursor::new(bytes))
+                .map_err(|e| from_image(format, e))?;
+            decode_with_image(decoder, format, limits)
+        }
+        Format::Tiff => {
+            let decoder = image::codecs::tiff::TiffDecoder::new(Cursor::new(bytes))
+                .map_err(|e| from_image(format, e))?;
+            decode_with_image(decoder, format, limits)
+        }
+    }
+}
+
+/// The sizes an image stored as `width` x `height` yields, or `TooSmall`.
+fn sizes_for(
+    width: u32,
+    height: u32,
+    orientation: Orientation,
+) -> Result<&'static [PhotoSize], Error> {
+    let sizes = PhotoSize::fitting(width.min(height));
+    if sizes.is_empty() {
+        let (width, height) = orientation.displayed(width, height);
+        return Err(Error::TooSmall {
+            width,
+            height,
+            minimum: PhotoSize::SMALLEST.side(),
+        });
+    }
+    Ok(sizes)
+}
+
+fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    decoder.read_info().map_err(from_jpeg)?;
+    let info = decoder
+        .info()
+        .ok_or_else(|| Error::corrupt(Format::Jpeg, "no frame header (SOF) found"))?;
+    let (width, height) = (u32::from(info.width), u32::from(info.height));
+    if width == 0 || height == 0 {
+        return Err(Error::corrupt(
+            Format::Jpeg,
+            "the frame declares a zero width or height",
+        ));
+    }
+    limits.check_dimensions(u64::from(width), u64::from(height))?;
+    if info.coding_process == jpeg_decoder::CodingProcess::Lossless {
+        return Err(Error::unsupported(Format::Jpeg, "lossless JPEG (SOF3)"));
+    }
+    // The EXIF segment comes before the frame header, so it has been read by now.
+    let orientation = decoder
+        .exif_data()
+        .map(Orientation::from_exif_block)
+        .unwrap_or_default();
+    let sizes = sizes_for(width, height, orientation)?;
+
+    // Decode in the DCT domain at the smallest of 1/8, 1/4, 1/2, 1 that keeps the square's
+    // side at least as large as the largest rendition.
+    let target = sizes[sizes.len() - 1].side();
+    let short = width.min(height);
+    let eighths = [1u32, 2, 4, 8]
+        .into_iter()
+        .find(|&n| (short * n).div_ceil(8) >= target)
+        .unwrap_or(8);
+    let request = |side: u32| (side * eighths).div_ceil(8).min(u32::from(u16::MAX)) as u16;
+    let (scaled_w, scaled_h) = decoder
+        .scale(request(width), request(height))
+        .map_err(from_jpeg)?;
+    decoder.set_max_decoding_buffer_size(
+        usize::try_from(limits.decoder_allocation()).unwrap_or(usize::MAX),
+    );
+    let icc = decoder.icc_profile();
+    let pixels = decoder.decode().map_err(from_jpeg)?;
+    let channels = match info.pixel_format {
+        jpeg_decoder::PixelFormat::L8 => Channels::Gray,
+        jpeg_decoder::PixelFormat::RGB24 => Channels::Rgb,
+        jpeg_decoder::PixelFormat::CMYK32 => Channels::Cmyk,
+        jpeg_decoder::PixelFormat::L16 => {
+            return Err(Error::unsupported(Format::Jpeg, "16-bit samples"));
+        }
+    };
+    let (scaled_w, scaled_h) = (u32::from(scaled_w), u32::from(scaled_h));
+    let expected = scaled_w as usize * scaled_h as usize * channels.count();
+    if pixels.len() != expected {
+        return Err(Error::corrupt(
+            Format::Jpeg,
+            format!(
+                "decoded {} bytes of pixels, expected {expected}",
+                pixels.len()
+            ),
+        ));
+    }
+    let raster = Raster {
+        width: scaled_w,
+        height: scaled_h,
+        channels,
+        data: pixels,
+    };
+    let square = crop::stored_centre_square(width, height, orientation)
+        .scaled((width, height), (scaled_w, scaled_h));
+    Ok(crop_to_square(
+        raster,
+        square,
+        orientation,
+        icc,
+        sizes,
+        (width, height),
+    ))
+}
+
+fn decode_with_image(
+    mut decoder: impl ImageDecoder,
+    format: Format,
+    limits: &Limits,
+) -> Result<Decoded, Error> {
+    let (width, height) = decoder.dimensions();
+    if width == 0 || height == 0 {
+        return Err(Error::corrupt(
+            format,
+            "the header declares a zero width or height",
+        ));
+    }
+    limits.check_dimensions(u64::from(width), u64::from(height))?;
+    let orientation = decoder
+        .orientation()
+        .map(Orientation::from_image)
+        .unwrap_or_default();
+    // A profile that cannot be read is ignored, as browsers do: the pixels are still good.
+    let icc = decoder.icc_profile().ok().flatten();
+    let sizes = sizes_for(width, height, orientation)?;
+    decoder
+        .set_limits(image_limits(limits))
+        .map_err(|e| from_image(format, e))?;
+    let image = DynamicImage::from_decoder(decoder).map_err(|e| from_image(format, e))?;
+    let raster = to_raster(image);
+    if (raster.width, raster.height) != (width, height) {
+        return Err(Error::corrupt(
+            format,
+            "decoded size differs from the header",
+        ));
+    }
+    let square = crop::stored_centre_square(width, height, orientation);
+    Ok(crop_to_square(
+        raster,
+        square,
+        orientation,
+        icc,
+        sizes,
+        (width, height),
+    ))
+}
+
+/// Keeps only the whole pixels holding `square`, and re-expresses it relative to them.
+fn crop_to_square(
+    raster: Raster,
+    square: Rect,
+    orientation: Orientation,
+    icc: Option<Vec<u8>>,
+    sizes: &'static [PhotoSize],
+    stored_size: (u32, u32),
+) -> Decoded {
+    let (left, top, width, height) = square.enclosing_pixels(raster.width, raster.height);
+    let raster = raster.crop(left, top, width, height);
+    // Relative to the kept pixels, and never past them: rounding a scaled decode up can leave
+    // the square a hair beyond the last pixel.
+    let square_left = (square.left - f64::from(left)).max(0.0);
+    let square_top = (square.top - f64::from(top)).max(0.0);
+    let square = Rect {
+        left: square_left,
+        top: square_top,
+        width: square.width.min(f64::from(width) - square_left),
+        height: square.height.min(f64::from(height) - square_top),
+    };
+    Decoded {
+        raster,
+        square,
+        orientation,
+        icc,
+        sizes,
+        upright_size: orientation.displayed(stored_size.0, stored_size.1),
+    }
+}
+
+/// 8 bits per channel, keeping grey as grey and alpha only where there is some.
+fn to_raster(image: DynamicImage) -> Raster {
+    let (width, height) = (image.width(), image.height());
+    let (channels, data) = match image {
+        DynamicImage::ImageLuma8(buffer) => (Channels::Gray, buffer.into_raw()),
+        DynamicImage::ImageLumaA8(buffer) => (Channels::GrayAlpha, buffer.into_raw()),
+        DynamicImage::ImageRgb8(buffer) => (Channels::Rgb, buffer.into_raw()),
+        DynamicImage::ImageRgba8(buffer) => (Channels::Rgba, buffer.into_raw()),
+        DynamicImage::ImageLuma16(_) => (Channels::Gray, image.into_luma8().into_raw()),
+        DynamicImage::ImageLumaA16(_) => (Channels::GrayAlpha, image.into_luma_alpha8().into_raw()),
+        other if other.color().has_alpha() => (Channels::Rgba, other.into_rgba8().into_raw()),
+        other => (Channels::Rgb, other.into_rgb8().into_raw()),
+    };
+    Raster {
+        width,
+        height,
+        channels,
+        data,
+    }
+}
+
+fn image_limits(limits: &Limits) -> image::Limits {
+    let mut out = image::Limits::default();
+    out.max_image_width = Some(limits.max_side);
+    out.max_image_height = Some(limits.max_side);
+    out.max_alloc = Some(limits.decoder_allocation());
+    out
+}
+
+fn from_image(format: Format, error: ImageError) -> Error {
+    match error {
+        ImageError::Unsupported(e) => Error::Unsupported {
+            format,
+            feature: e.to_string(),
+            source: Some(Box::new(e)),
+        },
+        ImageError::Limits(e) => Error::Corrupt {
+            format,
+            detail: format!("decoding would exceed the memory limit ({e})"),
+            source: Some(Box::new(e)),
+        },
+        ImageError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Error::Corrupt {
+            format,
+            detail: "the file is truncated".to_owned(),
+            source: Some(Box::new(e)),
+        },
+        other => Error::Corrupt {
+            format,
+            detail: other.to_string(),
+            source: Some(Box::new(other)),
+        },
+    }
+}
+
+fn from_jpeg(error: jpeg_decoder::Error) -> Error {
+    match error {
+        jpeg_decoder::Error::Unsupported(ref feature) => Error::Unsupported {
+            format: Format::Jpeg,
+            feature: match feature {
+                jpeg_decoder::UnsupportedFeature::ArithmeticEntropyCoding => {
+                    "arithmetic coding".to_owned()
+                }
+                jpeg_decoder::UnsupportedFeature::SamplePrecision(bits) => {
+                    format!("{bits}-bit samples")
+                }
+                jpeg_decoder::UnsupportedFeature::Hierarchical => "hierarchical mode".to_owned(),
+                other => format!("{other:?}"),
+            },
+            source: Some(Box::new(error)),
+        },
+        jpeg_decoder::Error::Io(ref e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Error::Corrupt {
+                format: Format::Jpeg,
+                detail: "the file is truncated".to_owned(),
+                source: Some(Box::new(error)),
+            }
+        }
+        other => Error::Corrupt {
+            format: Format::Jpeg,
+            detail: other.to_string(),
+            source: Some(Box::new(other)),
+        },
+    }
+}

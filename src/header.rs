@@ -1,0 +1,139 @@
+//! The dimensions a file declares, read from its first bytes with no decoder involved, so the
+//! limits are enforced before any decoder sees the file.
+
+use crate::sniff::Format;
+
+/// The largest width and height `bytes` declare, when the format puts them in a fixed place:
+/// PNG's IHDR, GIF's logical screen and first image descriptor, WebP's VP8X/VP8/VP8L header,
+/// BMP's info header. `None` when they cannot be read here (JPEG and TIFF are read by their
+/// decoders' header parsers, which allocate nothing for pixels).
+pub(crate) fn declared_dimensions(format: Format, bytes: &[u8]) -> Option<(u64, u64)> {
+    match format {
+        Format::Png => png(bytes),
+        Format::Gif => gif(bytes),
+        Format::WebP => webp(bytes),
+        Format::Bmp => bmp(bytes),
+        Format::Jpeg | Format::Tiff => None,
+    }
+}
+
+fn u16_le(bytes: &[u8], at: usize) -> Option<u64> {
+    let b = bytes.get(at..at + 2)?;
+    Some(u64::from(u16::from_le_bytes([b[0], b[1]])))
+}
+
+fn u24_le(bytes: &[u8], at: usize) -> Option<u64> {
+    let b = bytes.get(at..at + 3)?;
+    Some(u64::from(b[0]) | u64::from(b[1]) << 8 | u64::from(b[2]) << 16)
+}
+
+fn u32_be(bytes: &[u8], at: usize) -> Option<u64> {
+    let b = bytes.get(at..at + 4)?;
+    Some(u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])))
+}
+
+fn i32_le_magnitude(bytes: &[u8], at: usize) -> Option<u64> {
+    let b = bytes.get(at..at + 4)?;
+    Some(u64::from(
+        i32::from_le_bytes([b[0], b[1], b[2], b[3]]).unsigned_abs(),
+    ))
+}
+
+fn png(bytes: &[u8]) -> Option<(u64, u64)> {
+    (bytes.get(12..16)? == b"IHDR").then_some(())?;
+    Some((u32_be(bytes, 16)?, u32_be(bytes, 20)?))
+}
+
+/// The logical screen, grown to hold the first image descriptor's frame.
+fn gif(bytes: &[u8]) -> Option<(u64, u64)> {
+    let (mut width, mut height) = (u16_le(bytes, 6)?, u16_le(bytes, 8)?);
+    let flags = *bytes.get(10)?;
+    let mut at = 13;
+    if flags & 0x80 != 0 {
+        at += 3 << ((flags & 0x07) + 1);
+    }
+    // Skip extensions up to the first image descriptor.
+    loop {
+        match *bytes.get(at)? {
+            0x21 => {
+                at += 2;
+                loop {
+                    let len = usize::from(*bytes.get(at)?);
+                    at += 1 + len;
+                    if len == 0 {
+                        break;
+                    }
+                }
+            }
+            0x2C => {
+                let (left, top) = (u16_le(bytes, at + 1)?, u16_le(bytes, at + 3)?);
+                let (w, h) = (u16_le(bytes, at + 5)?, u16_le(bytes, at + 7)?);
+                width = width.max(left + w);
+                height = height.max(top + h);
+                return Some((width, height));
+            }
+            _ => return Some((width, height)),
+        }
+    }
+}
+
+fn webp(bytes: &[u8]) -> Option<(u64, u64)> {
+    match bytes.get(12..16)? {
+        b"VP8X" => Some((u24_le(bytes, 24)? + 1, u24_le(bytes, 27)? + 1)),
+        b"VP8 " => Some((u16_le(bytes, 26)? & 0x3FFF, u16_le(bytes, 28)? & 0x3FFF)),
+        b"VP8L" => {
+            let bits = u32::from_le_bytes(bytes.get(21..25)?.try_into().ok()?);
+            Some((
+                u64::from(bits & 0x3FFF) + 1,
+                u64::from((bits >> 14) & 0x3FFF) + 1,
+            ))
+        }
+        _ => None,
+    }
+}
+
+fn bmp(bytes: &[u8]) -> Option<(u64, u64)> {
+    let header_size = u32::from_le_bytes(bytes.get(14..18)?.try_into().ok()?);
+    if header_size == 12 {
+        Some((u16_le(bytes, 18)?, u16_le(bytes, 20)?))
+    } else {
+        Some((i32_le_magnitude(bytes, 18)?, i32_le_magnitude(bytes, 22)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_png_ihdr() {
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.extend_from_slice(&100_000u32.to_be_bytes());
+        png.extend_from_slice(&3u32.to_be_bytes());
+        assert_eq!(declared_dimensions(Format::Png, &png), Some((100_000, 3)));
+        assert_eq!(declared_dimensions(Format::Png, &png[..20]), None);
+    }
+
+    #[test]
+    fn gif_frame_outside_the_screen_counts() {
+        let mut gif = b"GIF89a\x20\x00\x20\x00\x00\x00\x00".to_vec();
+        gif.extend_from_slice(b"\x21\xf9\x04\x00\x00\x00\x00\x00");
+        gif.extend_from_slice(b"\x2c\x00\x00\x00\xff\xff\xff\x29\x05\x00");
+        assert_eq!(
+            declared_dimensions(Format::Gif, &gif),
+            Some((65535, 65280 + 1321))
+        );
+    }
+
+    #[test]
+    fn reads_bmp_signed_heights() {
+        let mut bmp = vec![0u8; 26];
+        bmp[..2].copy_from_slice(b"BM");
+        bmp[14..18].copy_from_slice(&40u32.to_le_bytes());
+        bmp[18..22].copy_from_slice(&640i32.to_le_bytes());
+        bmp[22..26].copy_from_slice(&(-480i32).to_le_bytes());
+        assert_eq!(declared_dimensions(Format::Bmp, &bmp), Some((640, 480)));
+        bmp[22..26].copy_from_slice(&i32::MIN.to_le_bytes());
+        assert_eq!(declared_dimensions(Format::Bmp, &bmp), Some((640, 1 << 31)));
+    }
+}

@@ -1,0 +1,122 @@
+//! Turn an uploaded profile photo into the square renditions a user-photo service stores and
+//! serves, the way the Outlook / Exchange Online photo service does.
+//!
+//! [`ingest`] takes the uploaded bytes and returns a [`PhotoSet`]: a JPEG of every predefined
+//! size (48, 64, 96, 120, 240, 360, 432, 504 and 648 pixels square) no larger than the
+//! source, each with a strong [`ETag`]. Users without a photo get the [`placeholder`].
+//!
+//! ```
+//! use userphoto::{ingest, Options, PhotoSize};
+//!
+//! # fn upload() -> Vec<u8> {
+//! #     let mut png = Vec::new();
+//! #     image::RgbImage::from_pixel(800, 600, image::Rgb([30, 120, 200]))
+//! #         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+//! #         .unwrap();
+//! #     png
+//! # }
+//! let bytes: Vec<u8> = upload(); // an 800x600 photo
+//! let set = ingest(&bytes, &Options::default())?;
+//!
+//! // The usable side is 600, so every size up to 504x504.
+//! assert_eq!(set.largest().size(), PhotoSize::S504);
+//! assert!(set.get(PhotoSize::S648).is_none());
+//! for rendition in &set {
+//!     println!("{} {} bytes {}", rendition.size(), rendition.bytes().len(), rendition.etag());
+//! }
+//! // The collection metadata of SPEC §4.
+//! let json = serde_json::to_string(&set.metadata())?;
+//! assert!(json.starts_with(r#"{"value":[{"@odata.mediaContentType":"image/jpeg""#));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # The pipeline
+//!
+//! [`ingest`] recognises the format from the bytes; checks the [`Limits`] against the header
+//! before any pixel memory exists; decodes (JPEG directly at 1/2, 1/4 or 1/8 scale when that
+//! still leaves the largest size's worth of pixels); keeps the centre square of the upright
+//! image; converts it from its embedded ICC profile to sRGB and composites transparency over
+//! the background; resamples each size with Lanczos3; applies the EXIF orientation; and
+//! encodes each size as a baseline JPEG with no metadata, in parallel on the rayon pool.
+//! Outputs are byte-identical for the same input and options, whatever the thread count.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod color;
+mod crop;
+mod decode;
+mod encode;
+mod error;
+mod etag;
+mod header;
+mod metadata;
+mod options;
+mod orient;
+mod photoset;
+mod placeholder;
+mod raster;
+mod resize;
+mod size;
+mod sniff;
+
+use bytes::Bytes;
+use rayon::prelude::*;
+
+pub use crate::error::{Cause, Error, ErrorKind};
+pub use crate::etag::{ETag, SetTag};
+pub use crate::metadata::{PhotoCollection, PhotoMetadata};
+pub use crate::options::{Background, Limits, Options};
+pub use crate::orient::Orientation;
+pub use crate::photoset::{PhotoSet, Rendition, SourceInfo};
+pub use crate::placeholder::{placeholder, Placeholder};
+pub use crate::size::{ParsePhotoSizeError, PhotoSize};
+pub use crate::sniff::Format;
+
+/// Renders every size of the photo in `bytes`.
+///
+/// The work of one photo runs on the current rayon pool (its sizes in parallel); call it from
+/// many threads to ingest many photos at once.
+///
+/// # Errors
+///
+/// An [`Error`] naming the problem: [`Empty`](Error::Empty), [`TooLarge`](Error::TooLarge),
+/// [`UnknownFormat`](Error::UnknownFormat), [`Unsupported`](Error::Unsupported),
+/// [`Corrupt`](Error::Corrupt), [`DimensionsTooLarge`](Error::DimensionsTooLarge) or
+/// [`TooSmall`](Error::TooSmall). Bad input never panics.
+pub fn ingest(bytes: &[u8], options: &Options) -> Result<PhotoSet, Error> {
+    let limits = &options.limits;
+    if bytes.is_empty() {
+        return Err(Error::Empty);
+    }
+    let size = bytes.len() as u64;
+    if size > limits.max_input_bytes {
+        return Err(Error::TooLarge {
+            size,
+            limit: limits.max_input_bytes,
+        });
+    }
+    let format = Format::sniff(bytes).ok_or_else(|| Error::unknown_format(bytes))?;
+    let decoded = decode::decode(bytes, format, limits)?;
+    let source = SourceInfo {
+        format,
+        width: decoded.upright_size.0,
+        height: decoded.upright_size.1,
+    };
+    let (width, height) = (decoded.raster.width, decoded.raster.height);
+    let rgb = color::to_srgb_rgb(decoded.raster, decoded.icc.as_deref(), options.background);
+    let quality = options.effective_quality();
+    let renditions = decoded
+        .sizes
+        .par_iter()
+        .map_init(fast_image_resize::Resizer::new, |resizer, &size| {
+            let side = size.side();
+            let pixels = resize::resize_square(resizer, &rgb, width, height, decoded.square, side);
+            let pixels = decoded
+                .orientation
+                .apply_to_square(pixels, side as usize, 3);
+            let jpeg = encode::encode_jpeg(&pixels, side, quality)?;
+            Ok(Rendition::new(size, Bytes::from(jpeg)))
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok(PhotoSet::new(renditions, source))
+}
