@@ -120,3 +120,8 @@ pub fn ingest(bytes: &[u8], options: &Options) -> Result<PhotoSet, Error> {
         .collect::<Result<Vec<_>, Error>>()?;
     Ok(PhotoSet::new(renditions, source))
 }
+
+/// The README's Rust example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
