@@ -104,13 +104,14 @@ pub fn ingest(bytes: &[u8], options: &Options) -> Result<PhotoSet, Error> {
     };
     let (width, height) = (decoded.raster.width, decoded.raster.height);
     let rgb = color::to_srgb_rgb(decoded.raster, decoded.icc.as_deref(), options.background);
+    let squares = resize::resize_all(&rgb, width, height, decoded.square, decoded.sizes);
     let quality = options.effective_quality();
     let renditions = decoded
         .sizes
         .par_iter()
-        .map_init(fast_image_resize::Resizer::new, |resizer, &size| {
+        .zip(squares)
+        .map(|(&size, pixels)| {
             let side = size.side();
-            let pixels = resize::resize_square(resizer, &rgb, width, height, decoded.square, side);
             let pixels = decoded
                 .orientation
                 .apply_to_square(pixels, side as usize, 3);
@@ -119,6 +120,30 @@ pub fn ingest(bytes: &[u8], options: &Options) -> Result<PhotoSet, Error> {
         })
         .collect::<Result<Vec<_>, Error>>()?;
     Ok(PhotoSet::new(renditions, source))
+}
+
+/// Steps of [`ingest`] exposed for the crate's own benchmarks (`benches/ingest.rs`), so the
+/// hot path can be timed alone. Not part of the stable API.
+#[doc(hidden)]
+pub mod bench_support {
+    use crate::crop::Rect;
+    use crate::{Error, PhotoSize};
+
+    /// Resamples a packed RGB8 square of `side` x `side` to each of `sizes`, as `ingest` does.
+    pub fn resize_square(pixels: &[u8], side: u32, sizes: &[PhotoSize]) -> Vec<Vec<u8>> {
+        let whole = Rect {
+            left: 0.0,
+            top: 0.0,
+            width: f64::from(side),
+            height: f64::from(side),
+        };
+        crate::resize::resize_all(pixels, side, side, whole, sizes)
+    }
+
+    /// Encodes a packed RGB8 square as `ingest` does.
+    pub fn encode(pixels: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, Error> {
+        crate::encode::encode_jpeg(pixels, side, quality)
+    }
 }
 
 /// The README's Rust example, compiled and run as a doctest.
