@@ -3,7 +3,8 @@
 
 mod common;
 
-#[allow(dead_code)]
+// The generator brings its own copy of `common::synth`, as the example cannot see `common`.
+#[allow(dead_code, clippy::duplicate_mod)]
 #[path = "../examples/make_testdata.rs"]
 mod make_testdata;
 
