@@ -177,10 +177,19 @@ fn decode_with_image(
         ));
     }
     limits.check_dimensions(u64::from(width), u64::from(height))?;
-    let orientation = decoder
-        .orientation()
-        .map(Orientation::from_image)
-        .unwrap_or_default();
+    let orientation = match decoder.orientation() {
+        Ok(found) if found != image::metadata::Orientation::NoTransforms => {
+            Orientation::from_image(found)
+        }
+        // The image crate does not read EXIF chunks that start with JPEG's "Exif\0\0" prefix,
+        // as some writers leave them in WebP and PNG files.
+        _ => decoder
+            .exif_metadata()
+            .ok()
+            .flatten()
+            .map(|exif| Orientation::from_exif_block(&exif))
+            .unwrap_or_default(),
+    };
     // A profile that cannot be read is ignored, as browsers do: the pixels are still good.
     let icc = decoder.icc_profile().ok().flatten();
     let sizes = sizes_for(width, height, orientation)?;

@@ -51,9 +51,11 @@ impl Orientation {
         }
     }
 
-    /// The orientation recorded in a raw EXIF block (starting at its TIFF header), or
-    /// `Normal` when there is none or it cannot be read.
+    /// The orientation recorded in a raw EXIF block (starting at its TIFF header, or at the
+    /// `"Exif\0\0"` prefix of a JPEG APP1 segment, which some writers also put in WebP and PNG
+    /// EXIF chunks), or `Normal` when there is none or it cannot be read.
     pub(crate) fn from_exif_block(exif: &[u8]) -> Orientation {
+        let exif = exif.strip_prefix(b"Exif\0\0").unwrap_or(exif);
         image::metadata::Orientation::from_exif_chunk(exif)
             .map(Orientation::from_image)
             .unwrap_or_default()
@@ -160,6 +162,27 @@ mod tests {
         }
         assert_eq!(Orientation::from_exif(0), Orientation::Normal);
         assert_eq!(Orientation::from_exif(9), Orientation::Normal);
+    }
+
+    /// A big-endian EXIF block whose IFD0 holds only Orientation = 6.
+    const EXIF_ROTATE_90: &[u8] =
+        b"MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0";
+
+    #[test]
+    fn exif_blocks_are_read_with_or_without_the_app1_prefix() {
+        assert_eq!(
+            Orientation::from_exif_block(EXIF_ROTATE_90),
+            Orientation::Rotate90
+        );
+        let prefixed = [&b"Exif\0\0"[..], EXIF_ROTATE_90].concat();
+        assert_eq!(
+            Orientation::from_exif_block(&prefixed),
+            Orientation::Rotate90
+        );
+        assert_eq!(
+            Orientation::from_exif_block(b"Exif\0\0"),
+            Orientation::Normal
+        );
     }
 
     /// A 2x2 square [a b; c d] seen upright, for each orientation, checked against the EXIF
