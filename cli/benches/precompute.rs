@@ -30,7 +30,12 @@ fn photo(seed: u32) -> Vec<u8> {
     });
     let mut bytes = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 90)
-        .encode(image.as_raw(), WIDTH, HEIGHT, image::ExtendedColorType::Rgb8)
+        .encode(
+            image.as_raw(),
+            WIDTH,
+            HEIGHT,
+            image::ExtendedColorType::Rgb8,
+        )
         .expect("JPEG encodes");
     bytes
 }
@@ -95,10 +100,13 @@ fn bench_dir(c: &mut Criterion, name: &str, in_dir: &Path) {
 fn generated(c: &mut Criterion) {
     let input = tempfile::tempdir().expect("a temp dir");
     for seed in 0..GENERATED {
-        fs::write(input.path().join(format!("user{seed:03}.jpg")), photo(seed))
-            .expect("writes");
+        fs::write(input.path().join(format!("user{seed:03}.jpg")), photo(seed)).expect("writes");
     }
-    bench_dir(c, &format!("precompute_generated_{GENERATED}x{WIDTH}x{HEIGHT}"), input.path());
+    bench_dir(
+        c,
+        &format!("precompute_generated_{GENERATED}x{WIDTH}x{HEIGHT}"),
+        input.path(),
+    );
 }
 
 fn corpus(c: &mut Criterion) {
@@ -107,7 +115,10 @@ fn corpus(c: &mut Criterion) {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"))
         .join("photos");
     if !dir.is_dir() {
-        eprintln!("skipped precompute_corpus_photos: no corpus at {}", dir.display());
+        eprintln!(
+            "skipped precompute_corpus_photos: no corpus at {}",
+            dir.display()
+        );
         return;
     }
     bench_dir(c, "precompute_corpus_photos", &dir);

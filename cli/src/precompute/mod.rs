@@ -386,10 +386,9 @@ fn process_one(context: &Job<'_>, key: &str, input: &scan::Input) -> Result<Reco
     let meta = match fs::metadata(&input.path) {
         Ok(meta) => meta,
         Err(error) => {
-            return Ok(unreadable(anyhow::Error::new(error).context(format!(
-                "cannot read {}",
-                input.path.display()
-            ))))
+            return Ok(unreadable(
+                anyhow::Error::new(error).context(format!("cannot read {}", input.path.display())),
+            ))
         }
     };
     let size = meta.len();
@@ -397,9 +396,9 @@ fn process_one(context: &Job<'_>, key: &str, input: &scan::Input) -> Result<Reco
     let mtime_ns = modified
         .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
         .and_then(|d| u64::try_from(d.as_nanos()).ok());
-    let trusted_mtime = mtime_ns.filter(|_| {
-        matches!((modified, context.trust_before), (Some(m), Some(before)) if m < before)
-    });
+    let trusted_mtime = mtime_ns.filter(
+        |_| matches!((modified, context.trust_before), (Some(m), Some(before)) if m < before),
+    );
     let previous = context.previous.get(&input.rel);
 
     // Same length and modification time as recorded: the content is taken as unchanged.
@@ -413,11 +412,11 @@ fn process_one(context: &Job<'_>, key: &str, input: &scan::Input) -> Result<Reco
         }
     }
 
-    let bytes = match crate::ingest::read_limited(&input.path, context.options.limits.max_input_bytes)
-    {
-        Ok(bytes) => bytes,
-        Err(error) => return Ok(unreadable(error)),
-    };
+    let bytes =
+        match crate::ingest::read_limited(&input.path, context.options.limits.max_input_bytes) {
+            Ok(bytes) => bytes,
+            Err(error) => return Ok(unreadable(error)),
+        };
     let hash = hash_of(&bytes);
     // Same content as recorded (only the modification time moved).
     if let Some(previous) = previous {

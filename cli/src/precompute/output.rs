@@ -88,12 +88,16 @@ pub fn intact(out_dir: &Path, key: &str, expected: &[Written]) -> bool {
         return false;
     };
     collection.value.len() == expected.len()
-        && collection.value.iter().zip(expected).all(|(listed, written)| {
-            listed.id.eq_ignore_ascii_case(&written.size)
-                && listed.media_etag == written.etag
-                && fs::metadata(dir.join(format!("{}.jpg", written.size)))
-                    .is_ok_and(|meta| meta.is_file() && meta.len() == written.bytes)
-        })
+        && collection
+            .value
+            .iter()
+            .zip(expected)
+            .all(|(listed, written)| {
+                listed.id.eq_ignore_ascii_case(&written.size)
+                    && listed.media_etag == written.etag
+                    && fs::metadata(dir.join(format!("{}.jpg", written.size)))
+                        .is_ok_and(|meta| meta.is_file() && meta.len() == written.bytes)
+            })
 }
 
 /// The name of the output a leftover `.tmp-<name>-<pid>` or `.old-<name>-<pid>` belonged to.

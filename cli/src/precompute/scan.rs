@@ -120,10 +120,11 @@ pub fn list(in_dir: &Path, recursive: bool, skip_dir: Option<&Path>) -> Result<V
     let mut inputs = Vec::new();
     let mut pending = vec![(in_dir.to_path_buf(), String::new())];
     while let Some((dir, prefix)) = pending.pop() {
-        let entries =
-            fs::read_dir(&dir).with_context(|| format!("cannot read directory {}", dir.display()))?;
+        let entries = fs::read_dir(&dir)
+            .with_context(|| format!("cannot read directory {}", dir.display()))?;
         for entry in entries {
-            let entry = entry.with_context(|| format!("cannot read directory {}", dir.display()))?;
+            let entry =
+                entry.with_context(|| format!("cannot read directory {}", dir.display()))?;
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.starts_with('.') {
                 continue;
@@ -159,7 +160,9 @@ pub fn group(inputs: Vec<Input>, shard: Option<Shard>) -> Vec<Group> {
     }
     let clash_of = |key: &str| -> Option<String> {
         if reserved(key) {
-            return Some(format!("the output name {key} is reserved for the manifest"));
+            return Some(format!(
+                "the output name {key} is reserved for the manifest"
+            ));
         }
         let inside = format!("{key}/");
         let nested = by_key
