@@ -27,7 +27,7 @@ fn pattern(width: u32, height: u32, seed: u32) -> image::RgbImage {
     image::RgbImage::from_fn(width, height, |x, y| {
         let r = (x * 255 / width.max(1)) as u8 ^ (seed as u8).wrapping_mul(37);
         let g = (y * 255 / height.max(1)) as u8;
-        let b = if ((x / 40) + (y / 40) + seed) % 2 == 0 {
+        let b = if ((x / 40) + (y / 40) + seed).is_multiple_of(2) {
             200
         } else {
             40
