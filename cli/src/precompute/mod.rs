@@ -208,11 +208,9 @@ pub fn run(config: &Config) -> Result<Summary> {
         }
     }
     records.sort_by(|a, b| a.path.cmp(&b.path));
-    if fatal.is_some() {
-        // Keep what was finished: the journal already holds it, and the next run reads it.
-        if let Some(error) = fatal {
-            return Err(error.context("the run stopped; finished photos are kept"));
-        }
+    if let Some(error) = fatal {
+        // What was finished is in the journal, which the next run reads.
+        return Err(error.context("the run stopped; the photos finished so far are kept"));
     }
     summary.manifest = manifest::write(out_dir, &names, &records)?;
     summary.elapsed = start.elapsed();

@@ -51,7 +51,7 @@ impl Progress {
                 let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
                 bar.set_style(
                     ProgressStyle::with_template(
-                        "{elapsed_precise} [{wide_bar}] {pos}/{len} {per_sec:.0} ETA {eta}",
+                        "{elapsed_precise} [{wide_bar}] {pos}/{len} photos, {per_sec}, ETA {eta}",
                     )
                     .expect("the template is valid")
                     .progress_chars("=> "),
