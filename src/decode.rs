@@ -129,9 +129,7 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
         .into_iter()
         .find(|&n| (short * n).div_ceil(8) >= target)
         .unwrap_or(8);
-    let request = |side: u32| {
-        u16::try_from((side * eighths).div_ceil(8)).unwrap_or(u16::MAX)
-    };
+    let request = |side: u32| u16::try_from((side * eighths).div_ceil(8)).unwrap_or(u16::MAX);
     let (scaled_w, scaled_h) = decoder
         .scale(request(width), request(height))
         .map_err(from_jpeg)?;

@@ -77,7 +77,9 @@ fn next_marker(bytes: &[u8], mut at: usize) -> Option<usize> {
 /// not a restart marker, or the end of the bytes.
 fn end_of_entropy_coded_data(bytes: &[u8], mut at: usize) -> usize {
     loop {
-        let Some(ff) = bytes.get(at..).and_then(|rest| rest.iter().position(|&b| b == 0xFF))
+        let Some(ff) = bytes
+            .get(at..)
+            .and_then(|rest| rest.iter().position(|&b| b == 0xFF))
         else {
             return bytes.len();
         };
@@ -142,7 +144,9 @@ mod tests {
             assert!(count_scans(&jpeg[..end], 1000) <= 4);
         }
         // A segment length under 2 and garbage between segments do not stall the walk.
-        let odd = [0xFF, SOI, 0x12, 0xFF, 0xE0, 0x00, 0x00, 0xFF, SOS, 0x00, 0x01, 0xFF, EOI];
+        let odd = [
+            0xFF, SOI, 0x12, 0xFF, 0xE0, 0x00, 0x00, 0xFF, SOS, 0x00, 0x01, 0xFF, EOI,
+        ];
         assert_eq!(count_scans(&odd, 1000), 1);
     }
 }

@@ -30,7 +30,12 @@ fn every_bomb_gets_its_answer() {
 #[test]
 fn bombs_are_small() {
     for bomb in bombs::all() {
-        assert!(bomb.bytes.len() < 2 << 20, "{} is {} bytes", bomb.name, bomb.bytes.len());
+        assert!(
+            bomb.bytes.len() < 2 << 20,
+            "{} is {} bytes",
+            bomb.name,
+            bomb.bytes.len()
+        );
     }
     assert!(bombs::gif_65535x65535().len() <= 48);
 }
@@ -84,6 +89,9 @@ fn the_animated_gif_shows_its_first_frame() {
     let pixels = jpeg_decoder::Decoder::new(jpeg.as_ref()).decode().unwrap();
     for pixel in pixels.chunks_exact(3) {
         let [r, g, b] = [pixel[0], pixel[1], pixel[2]];
-        assert!(r > 230 && g < 30 && b < 30, "not the red first frame: {pixel:?}");
+        assert!(
+            r > 230 && g < 30 && b < 30,
+            "not the red first frame: {pixel:?}"
+        );
     }
 }

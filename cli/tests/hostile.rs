@@ -105,7 +105,9 @@ fn check(name: &str, file: &Path, expect: Expect, work: &Path) -> Option<String>
         "{name:<60} exit {:<4} {:<18} peak RSS {:>7} KiB  CPU {:.2} s",
         outcome.code.map_or("sig".to_owned(), |c| c.to_string()),
         kind.unwrap_or("-"),
-        outcome.peak_rss_kib.map_or("?".to_owned(), |k| k.to_string()),
+        outcome
+            .peak_rss_kib
+            .map_or("?".to_owned(), |k| k.to_string()),
         outcome.cpu_seconds.unwrap_or(f64::NAN),
     );
     if let Some(rss) = outcome.peak_rss_kib.filter(|&rss| rss > MAX_RSS_KIB) {

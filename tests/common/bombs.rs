@@ -84,7 +84,11 @@ pub fn crc32(parts: &[&[u8]]) -> u32 {
     for byte in parts.iter().flat_map(|p| p.iter()) {
         crc ^= u32::from(*byte);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -133,7 +137,9 @@ pub fn png_with_inflating_chunk(kind: [u8; 4]) -> Vec<u8> {
     data.extend_from_slice(&zlib_of_zeros(1 + 258 * 1_100_000));
     png_chunk(&mut png, kind, &data);
     // 64 rows of filter byte 0 and 64 grey samples.
-    let rows: Vec<u8> = (0..64).flat_map(|_| std::iter::once(0).chain([128u8; 64])).collect();
+    let rows: Vec<u8> = (0..64)
+        .flat_map(|_| std::iter::once(0).chain([128u8; 64]))
+        .collect();
     png_chunk(&mut png, *b"IDAT", &zlib_stored(&rows));
     png_chunk(&mut png, *b"IEND", &[]);
     png
@@ -175,7 +181,8 @@ impl Bits {
 /// zero, then back-references of 258 bytes at distance 1, in a fixed-Huffman block. No
 /// compression library is involved, so building a 284 MB bomb costs nothing.
 pub fn zlib_of_zeros(n: u64) -> Vec<u8> {
-    assert!(n >= 1 && (n - 1) % 258 == 0, "n must be 1 + 258k");
+    let matches = n.saturating_sub(1) / 258;
+    assert_eq!(1 + 258 * matches, n, "n must be 1 + 258k");
     let mut bits = Bits {
         out: vec![0x78, 0x01],
         acc: 0,
@@ -184,7 +191,7 @@ pub fn zlib_of_zeros(n: u64) -> Vec<u8> {
     bits.put(1, 1); // final block
     bits.put(1, 2); // fixed Huffman codes
     bits.code(0x30, 8); // literal 0
-    for _ in 0..(n - 1) / 258 {
+    for _ in 0..matches {
         bits.code(0xC5, 8); // length 258 (code 285)
         bits.code(0, 5); // distance 1
     }
@@ -273,14 +280,14 @@ fn riff_webp(kind: &[u8; 4], chunk: &[u8]) -> Vec<u8> {
 /// a few dozen.
 pub fn tiff_enormous_strip() -> Vec<u8> {
     let entries: [(u16, u16, u32); 9] = [
-        (256, 3, 64),         // ImageWidth
-        (257, 3, 64),         // ImageLength
-        (258, 3, 8),          // BitsPerSample
-        (259, 3, 8),          // Compression: Deflate
-        (262, 3, 1),          // PhotometricInterpretation: BlackIsZero
-        (273, 4, 0),          // StripOffsets: patched below
-        (277, 3, 1),          // SamplesPerPixel
-        (278, 3, 64),         // RowsPerStrip
+        (256, 3, 64),          // ImageWidth
+        (257, 3, 64),          // ImageLength
+        (258, 3, 8),           // BitsPerSample
+        (259, 3, 8),           // Compression: Deflate
+        (262, 3, 1),           // PhotometricInterpretation: BlackIsZero
+        (273, 4, 0),           // StripOffsets: patched below
+        (277, 3, 1),           // SamplesPerPixel
+        (278, 3, 64),          // RowsPerStrip
         (279, 4, 0xFFFF_FFF0), // StripByteCounts
     ];
     let mut tiff = b"II*\0\x08\0\0\0".to_vec();
