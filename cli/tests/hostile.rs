@@ -88,8 +88,9 @@ fn run_capped(file: &Path, out: &Path) -> Outcome {
     }
 }
 
-fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("userphoto-hostile-{}", std::process::id()));
+/// A folder of this test's own (tests run in parallel and each removes its folder).
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("userphoto-hostile-{}-{test}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -132,7 +133,7 @@ fn check(name: &str, file: &Path, expect: Expect, work: &Path) -> Option<String>
 
 #[test]
 fn bombs_are_rejected_in_a_capped_child() {
-    let work = scratch();
+    let work = scratch("bombs");
     let mut problems = Vec::new();
     for bomb in bombs::all() {
         let file = work.join(bomb.name);
@@ -189,7 +190,7 @@ fn hostile_corpus_files_are_rejected_in_a_capped_child() {
         );
         return;
     };
-    let work = scratch();
+    let work = scratch("corpus");
     let mut problems = Vec::new();
     let mut checked = 0;
     for line in manifest.lines().skip(1) {
