@@ -56,8 +56,8 @@ fn convert_with_profile(raster: &Raster, icc: &[u8]) -> Option<Raster> {
     let transform = profile
         .create_transform_8bit(src_layout, &srgb, dst_layout, TransformOptions::default())
         .ok()?;
-    let pixels = raster.width as usize * raster.height as usize;
-    let mut data = vec![0u8; pixels * dst_channels.count()];
+    let pixels = usize::try_from(u64::from(raster.width) * u64::from(raster.height)).ok()?;
+    let mut data = vec![0u8; pixels.checked_mul(dst_channels.count())?];
     transform.transform(&raster.data, &mut data).ok()?;
     Some(Raster {
         width: raster.width,

@@ -97,4 +97,77 @@ mod tests {
         assert_eq!(r.enclosing_pixels(10, 10), (1, 0, 4, 4));
         assert_eq!(r.enclosing_pixels(4, 2), (1, 0, 3, 2));
     }
+
+    /// Where upright pixel `(x, y)` of an image stored as `w` x `h` is stored, written out
+    /// case by case from the EXIF definitions.
+    fn naive_stored(o: Orientation, x: u32, y: u32, w: u32, h: u32) -> (u32, u32) {
+        match o {
+            Orientation::Normal => (x, y),
+            Orientation::FlipHorizontal => (w - 1 - x, y),
+            Orientation::Rotate180 => (w - 1 - x, h - 1 - y),
+            Orientation::FlipVertical => (x, h - 1 - y),
+            Orientation::Transpose => (y, x),
+            Orientation::Rotate90 => (y, h - 1 - x),
+            Orientation::Transverse => (w - 1 - y, h - 1 - x),
+            Orientation::Rotate270 => (w - 1 - y, x),
+        }
+    }
+
+    const ORIENTATIONS: [Orientation; 8] = [
+        Orientation::Normal,
+        Orientation::FlipHorizontal,
+        Orientation::Rotate180,
+        Orientation::FlipVertical,
+        Orientation::Transpose,
+        Orientation::Rotate90,
+        Orientation::Transverse,
+        Orientation::Rotate270,
+    ];
+
+    proptest::proptest! {
+        /// The stored rectangle holds exactly the stored pixels that, turned upright, make the
+        /// centre square of the upright image (the naive reference crops pixel by pixel).
+        #[test]
+        fn stored_square_matches_a_pixel_level_reference(
+            w in 1u32..48,
+            h in 1u32..48,
+            o in proptest::sample::select(&ORIENTATIONS[..]),
+        ) {
+            let (uw, uh) = if o.swaps_sides() { (h, w) } else { (w, h) };
+            let side = uw.min(uh);
+            let (x0, y0) = ((uw - side) / 2, (uh - side) / 2);
+            let mut expected = std::collections::BTreeSet::new();
+            for y in y0..y0 + side {
+                for x in x0..x0 + side {
+                    expected.insert(naive_stored(o, x, y, w, h));
+                }
+            }
+            let r = stored_centre_square(w, h, o);
+            proptest::prop_assert_eq!((r.width, r.height), (f64::from(side), f64::from(side)));
+            let (left, top, rw, rh) = r.enclosing_pixels(w, h);
+            proptest::prop_assert_eq!((f64::from(left), f64::from(top)), (r.left, r.top));
+            let mut actual = std::collections::BTreeSet::new();
+            for y in top..top + rh {
+                for x in left..left + rw {
+                    actual.insert((x, y));
+                }
+            }
+            proptest::prop_assert_eq!(actual, expected);
+        }
+
+        /// Scaling a rectangle and taking its enclosing pixels never leaves the image.
+        #[test]
+        fn enclosing_pixels_stay_inside(
+            w in 1u32..20_000,
+            h in 1u32..20_000,
+            o in proptest::sample::select(&ORIENTATIONS[..]),
+            eighths in 1u32..=8,
+        ) {
+            let (sw, sh) = ((w * eighths).div_ceil(8), (h * eighths).div_ceil(8));
+            let r = stored_centre_square(w, h, o).scaled((w, h), (sw, sh));
+            let (left, top, rw, rh) = r.enclosing_pixels(sw, sh);
+            proptest::prop_assert!(left + rw <= sw && top + rh <= sh);
+            proptest::prop_assert!(rw > 0 && rh > 0);
+        }
+    }
 }

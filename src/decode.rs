@@ -7,6 +7,7 @@ use image::{DynamicImage, ImageDecoder, ImageError};
 use crate::crop::{self, Rect};
 use crate::error::Error;
 use crate::header;
+use crate::jpeg_scan;
 use crate::options::Limits;
 use crate::orient::Orientation;
 use crate::raster::{Channels, Raster};
@@ -38,9 +39,12 @@ pub(crate) fn decode(bytes: &[u8], format: Format, limits: &Limits) -> Result<De
     match format {
         Format::Jpeg => decode_jpeg(bytes, limits),
         Format::Png => {
+            // The png crate keeps the limit it is created with for its own buffers: ancillary
+            // chunks, the inflated ICC profile, a row. Give it the metadata budget; the pixel
+            // buffer is bounded by `image_limits` in `decode_with_image`.
             let decoder = image::codecs::png::PngDecoder::with_limits(
                 Cursor::new(bytes),
-                image_limits(limits),
+                metadata_limits(limits),
             )
             .map_err(|e| from_image(format, e))?;
             decode_with_image(decoder, format, limits)
@@ -103,6 +107,12 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
     if info.coding_process == jpeg_decoder::CodingProcess::Lossless {
         return Err(Error::unsupported(Format::Jpeg, "lossless JPEG (SOF3)"));
     }
+    if jpeg_scan::count_scans(bytes, Limits::MAX_JPEG_SCANS) > Limits::MAX_JPEG_SCANS {
+        return Err(Error::unsupported(
+            Format::Jpeg,
+            format!("more than {} scans", Limits::MAX_JPEG_SCANS),
+        ));
+    }
     // The EXIF segment comes before the frame header, so it has been read by now.
     let orientation = decoder
         .exif_data()
@@ -113,12 +123,13 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
     // Decode in the DCT domain at the smallest of 1/8, 1/4, 1/2, 1 that keeps the square's
     // side at least as large as the largest rendition.
     let target = sizes[sizes.len() - 1].side();
+    // Sides come from u16 fields, so times 8 they still fit a u32.
     let short = width.min(height);
     let eighths = [1u32, 2, 4, 8]
         .into_iter()
         .find(|&n| (short * n).div_ceil(8) >= target)
         .unwrap_or(8);
-    let request = |side: u32| (side * eighths).div_ceil(8).min(u32::from(u16::MAX)) as u16;
+    let request = |side: u32| u16::try_from((side * eighths).div_ceil(8)).unwrap_or(u16::MAX);
     let (scaled_w, scaled_h) = decoder
         .scale(request(width), request(height))
         .map_err(from_jpeg)?;
@@ -136,12 +147,14 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
         }
     };
     let (scaled_w, scaled_h) = (u32::from(scaled_w), u32::from(scaled_h));
-    let expected = scaled_w as usize * scaled_h as usize * channels.count();
-    if pixels.len() != expected {
+    let expected = usize::try_from(u64::from(scaled_w) * u64::from(scaled_h))
+        .ok()
+        .and_then(|pixels| pixels.checked_mul(channels.count()));
+    if Some(pixels.len()) != expected {
         return Err(Error::corrupt(
             Format::Jpeg,
             format!(
-                "decoded {} bytes of pixels, expected {expected}",
+                "decoded {} bytes of pixels, not the {scaled_w}x{scaled_h} the header declares",
                 pixels.len()
             ),
         ));
@@ -272,6 +285,13 @@ fn image_limits(limits: &Limits) -> image::Limits {
     out.max_image_width = Some(limits.max_side);
     out.max_image_height = Some(limits.max_side);
     out.max_alloc = Some(limits.decoder_allocation());
+    out
+}
+
+/// What the png crate may allocate for itself (see [`Limits::MAX_METADATA_BYTES`]).
+fn metadata_limits(limits: &Limits) -> image::Limits {
+    let mut out = image_limits(limits);
+    out.max_alloc = Some(Limits::MAX_METADATA_BYTES);
     out
 }
 

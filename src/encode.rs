@@ -12,6 +12,8 @@ pub(crate) fn encode_jpeg(pixels: &[u8], side: u32, quality: u8) -> Result<Vec<u
         source: Box::new(e),
     };
     let dimension = u16::try_from(side).expect("rendition sides are at most 648");
+    // Bounded: `pixels` is one rendition, at most 648 x 648 x 3 bytes.
+    #[allow(clippy::disallowed_methods)]
     let mut out = Vec::with_capacity(pixels.len() / 8);
     let mut encoder = Encoder::new(&mut out, quality);
     encoder.set_sampling_factor(SamplingFactor::R_4_2_0);

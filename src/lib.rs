@@ -49,6 +49,7 @@ mod encode;
 mod error;
 mod etag;
 mod header;
+mod jpeg_scan;
 mod metadata;
 mod options;
 mod orient;

@@ -111,6 +111,24 @@ impl Limits {
     /// Default for [`max_side`](Limits::max_side): 16384.
     pub const DEFAULT_MAX_SIDE: u32 = 16384;
 
+    /// Most scans a JPEG may have; a file with more is rejected as
+    /// [`Unsupported`](crate::Error::Unsupported). Fixed, not configurable.
+    ///
+    /// A progressive JPEG may legally hold any number of scans and the decoder goes over the
+    /// image once per scan, so a small file of thousands of tiny scans can keep it busy for
+    /// minutes. Encoders write at most a few dozen (libjpeg 10, mozjpeg's optimised scripts
+    /// under 30); 100 leaves room for unusual ones.
+    pub const MAX_JPEG_SCANS: u32 = 100;
+
+    /// Most bytes a PNG decoder may hold for metadata: ancillary chunks (text, EXIF), the
+    /// inflated ICC profile, and a row of pixels. Fixed, not configurable: 16 MiB.
+    ///
+    /// Real ICC profiles are at most a few megabytes; a compressed `iCCP` that inflates past
+    /// this is ignored (the image is taken as sRGB), and metadata chunks past it make the file
+    /// rejected as [`Corrupt`](crate::Error::Corrupt). Compressed text (`zTXt`, `iTXt`) is
+    /// never inflated.
+    pub const MAX_METADATA_BYTES: u64 = 16 << 20;
+
     /// Checks declared dimensions against the limits.
     pub(crate) fn check_dimensions(&self, width: u64, height: u64) -> Result<(), crate::Error> {
         let too_large = |limit: String| crate::Error::DimensionsTooLarge {

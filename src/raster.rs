@@ -40,6 +40,8 @@ impl Raster {
         let bpp = self.channels.count();
         let stride = self.width as usize * bpp;
         let row_bytes = width as usize * bpp;
+        // Bounded: the rectangle lies inside this raster, whose buffer already exists.
+        #[allow(clippy::disallowed_methods)]
         let mut data = Vec::with_capacity(row_bytes * height as usize);
         for row in top..top + height {
             let start = row as usize * stride + left as usize * bpp;

@@ -2,6 +2,7 @@
 //! with two decoders, JPEG marker parsing, and image comparison.
 #![allow(dead_code)]
 
+pub mod bombs;
 pub mod synth;
 
 use std::path::{Path, PathBuf};

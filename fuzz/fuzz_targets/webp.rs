@@ -1,0 +1,12 @@
+//! The WebP decode path: `ingest` on bytes made to start as WebP does.
+#![no_main]
+#![forbid(unsafe_code)]
+
+use libfuzzer_sys::fuzz_target;
+use userphoto::Format;
+
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    common::ingest_as(Format::WebP, data);
+});
