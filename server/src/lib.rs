@@ -31,6 +31,8 @@ use std::sync::Arc;
 use axum::routing::get;
 use axum::Router;
 use tokio::sync::Semaphore;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::auth::Keys;
 use crate::store::PhotoStore;
@@ -99,5 +101,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .fallback(routes::dispatch)
         .with_state(app)
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
 }
