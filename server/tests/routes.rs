@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -280,4 +282,23 @@ async fn unknown_paths_and_methods() {
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
+}
+
+/// `body_limit` is configurable, and an upload of exactly the limit is accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_body_limit_boundary() {
+    let body = photo(64, 64, 21);
+    for (limit, status) in [(body.len() as u64, 200), (body.len() as u64 - 1, 413)] {
+        let config = userphoto_server::Config {
+            body_limit: limit,
+            max_concurrent_ingests: 1,
+            ..userphoto_server::Config::default()
+        };
+        let server = start_with(Arc::new(object_store::memory::InMemory::new()), config).await;
+        let token = server.token("hana@contoso.com", "User.ReadWrite");
+        let response = server
+            .put("/api/v2.0/me/photo/$value", &token, body.clone())
+            .await;
+        assert_eq!(response.status(), status, "limit {limit}");
+    }
 }
