@@ -9,10 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 port="${USERPHOTO_TEST_S3_PORT:-9717}"
-if ! command -v moto_server >/dev/null 2>&1; then
+if ! python3 -c "import moto.server, flask, flask_cors" 2>/dev/null; then
     python3 -m pip install --quiet 'moto[server]'
 fi
-moto_server -H 127.0.0.1 -p "$port" >"${TMPDIR:-/tmp}/userphoto-moto.log" 2>&1 &
+python3 -m moto.server -H 127.0.0.1 -p "$port" >"${TMPDIR:-/tmp}/userphoto-moto.log" 2>&1 &
 moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do
