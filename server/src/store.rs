@@ -1,0 +1,436 @@
+//! Photo sets in object storage, swapped atomically per user.
+//!
+//! Layout, under the store's root:
+//!
+//! ```text
+//! users/<user>/sets/<set>/48x48.jpg … 648x648.jpg   the renditions of one upload
+//! users/<user>/sets/<set>/photos.json               its index: tag and metadata of each size
+//! users/<user>/current                              the pointer: the name of the current set
+//! ```
+//!
+//! `<set>` is the library's set tag followed by a random suffix, so every upload has its own
+//! prefix even when two uploads have the same content. An upload writes its whole set, then
+//! the pointer (one small object, replaced atomically by every store), then removes the set
+//! the pointer named before. A reader reads the pointer, then files of that set only, so it
+//! never mixes two uploads; when a file of the set it read has vanished (a newer upload
+//! removed it meanwhile), it reads the pointer again.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt};
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use serde::{Deserialize, Serialize};
+use userphoto::{ETag, PhotoMetadata, PhotoSet, PhotoSize};
+
+/// How often a reader retries when the set it was reading is replaced under it.
+const READ_ATTEMPTS: usize = 8;
+
+/// Sets not named by the pointer and untouched for this long are left-overs of uploads that
+/// lost a race between servers sharing one store; the next upload of that user removes them.
+const STALE_SET_AGE: Duration = Duration::from_secs(15 * 60);
+
+/// The index of one stored set (`photos.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetIndex {
+    /// The library's set tag (16 hex digits).
+    pub tag: String,
+    /// The set's name in the store: the tag and a random suffix.
+    pub set: String,
+    /// The metadata of every size, ascending.
+    pub value: Vec<PhotoMetadata>,
+}
+
+impl SetIndex {
+    /// The metadata of `size`, if the set holds it.
+    pub fn get(&self, size: PhotoSize) -> Option<&PhotoMetadata> {
+        self.value.iter().find(|m| m.id == size.id())
+    }
+
+    /// The metadata of the largest size.
+    pub fn largest(&self) -> Option<&PhotoMetadata> {
+        self.value.last()
+    }
+}
+
+/// The ETags a client already holds (its `If-None-Match`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Held {
+    /// `*`: any current rendition.
+    pub any: bool,
+    /// The tags listed.
+    pub tags: Vec<ETag>,
+}
+
+impl Held {
+    /// Whether a rendition with `etag` is one the client holds. The empty ETag (the
+    /// placeholder's) never is.
+    pub fn contains(&self, etag: &ETag) -> bool {
+        !etag.is_empty() && (self.any || self.tags.contains(etag))
+    }
+}
+
+/// What a read of one rendition found.
+#[derive(Debug, Clone)]
+pub enum Read {
+    /// The user has no photo.
+    NoPhoto,
+    /// The user's set has no rendition of the size asked for.
+    NoSuchSize,
+    /// The rendition's ETag is one the client already has; the bytes were not read.
+    NotModified(Arc<SetIndex>, PhotoMetadata),
+    /// The rendition, with the index of the set it came from.
+    Found(Arc<SetIndex>, PhotoMetadata, Bytes),
+}
+
+/// The photo storage of every user, over any [`ObjectStore`].
+#[derive(Debug)]
+pub struct PhotoStore {
+    inner: Arc<dyn ObjectStore>,
+    /// One lock per user, so uploads to one user through this server run one at a time.
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Indexes by set name; a set never changes once written, so entries never go stale.
+    indexes: Mutex<HashMap<(String, String), Arc<SetIndex>>>,
+}
+
+/// Entries the index cache holds before it starts again from empty.
+const INDEX_CACHE_ENTRIES: usize = 10_000;
+
+/// A failure of the underlying store.
+pub type StoreError = object_store::Error;
+
+fn user_path(user: &str, rest: &[&str]) -> Path {
+    Path::from_iter(["users", user].into_iter().chain(rest.iter().copied()))
+}
+
+fn file_name(size: PhotoSize) -> String {
+    format!("{}.jpg", size.name())
+}
+
+impl PhotoStore {
+    /// A photo store over `inner`.
+    pub fn new(inner: Arc<dyn ObjectStore>) -> PhotoStore {
+        PhotoStore {
+            inner,
+            locks: Mutex::new(HashMap::new()),
+            indexes: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The underlying object store.
+    pub fn object_store(&self) -> &Arc<dyn ObjectStore> {
+        &self.inner
+    }
+
+    fn lock_for(&self, user: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().expect("lock map poisoned");
+        if locks.len() > INDEX_CACHE_ENTRIES {
+            locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+        }
+        locks.entry(user.to_owned()).or_default().clone()
+    }
+
+    /// The name of the user's current set, if the user has a photo.
+    async fn pointer(&self, user: &str) -> Result<Option<String>, StoreError> {
+        match self.inner.get(&user_path(user, &["current"])).await {
+            Ok(result) => {
+                let bytes = result.bytes().await?;
+                Ok(Some(String::from_utf8_lossy(&bytes).trim().to_owned()))
+            }
+            Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn index(&self, user: &str, set: &str) -> Result<Option<Arc<SetIndex>>, StoreError> {
+        let key = (user.to_owned(), set.to_owned());
+        if let Some(index) = self.indexes.lock().expect("cache poisoned").get(&key) {
+            return Ok(Some(index.clone()));
+        }
+        let bytes = match self
+            .inner
+            .get(&user_path(user, &["sets", set, "photos.json"]))
+            .await
+        {
+            Ok(result) => result.bytes().await?,
+            Err(StoreError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let index: SetIndex = serde_json::from_slice(&bytes).map_err(|e| StoreError::Generic {
+            store: "userphoto",
+            source: format!("users/{user}/sets/{set}/photos.json is not a set index: {e}").into(),
+        })?;
+        let index = Arc::new(index);
+        let mut cache = self.indexes.lock().expect("cache poisoned");
+        if cache.len() >= INDEX_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(key, index.clone());
+        Ok(Some(index))
+    }
+
+    /// The index of the user's current set, or `None` when the user has no photo.
+    ///
+    /// # Errors
+    ///
+    /// A failure of the store.
+    pub async fn current(&self, user: &str) -> Result<Option<Arc<SetIndex>>, StoreError> {
+        for _ in 0..READ_ATTEMPTS {
+            let Some(set) = self.pointer(user).await? else {
+                return Ok(None);
+            };
+            if let Some(index) = self.index(user, &set).await? {
+                return Ok(Some(index));
+            }
+            // The set was replaced between reading the pointer and its index: read again.
+        }
+        Err(contended(user))
+    }
+
+    /// Reads one rendition of the user's current set: `size`, or the largest when `None`.
+    /// When the client already `held` the rendition's ETag, the bytes are not read.
+    ///
+    /// # Errors
+    ///
+    /// A failure of the store.
+    pub async fn read(
+        &self,
+        user: &str,
+        size: Option<PhotoSize>,
+        held: &Held,
+    ) -> Result<Read, StoreError> {
+        for _ in 0..READ_ATTEMPTS {
+            let Some(index) = self.current(user).await? else {
+                return Ok(Read::NoPhoto);
+            };
+            let metadata = match size {
+                Some(size) => index.get(size),
+                None => index.largest(),
+            };
+            let Some(metadata) = metadata.cloned() else {
+                return Ok(Read::NoSuchSize);
+            };
+            if held.contains(&metadata.media_etag) {
+                return Ok(Read::NotModified(index, metadata));
+            }
+            let name = format!("{}.jpg", metadata.id.to_ascii_lowercase());
+            match self
+                .inner
+                .get(&user_path(user, &["sets", &index.set, &name]))
+                .await
+            {
+                Ok(result) => {
+                    let bytes = result.bytes().await?;
+                    return Ok(Read::Found(index, metadata, bytes));
+                }
+                // Replaced meanwhile: start again from the pointer.
+                Err(StoreError::NotFound { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(contended(user))
+    }
+
+    /// Stores `set` as the user's photo, replacing the previous one at once.
+    ///
+    /// # Errors
+    ///
+    /// A failure of the store; the previous photo then stays current.
+    pub async fn replace(&self, user: &str, set: &PhotoSet) -> Result<Arc<SetIndex>, StoreError> {
+        let name = format!(
+            "{}-{}",
+            set.tag(),
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        );
+        let index = Arc::new(SetIndex {
+            tag: set.tag().to_string(),
+            set: name.clone(),
+            value: set.iter().map(|r| r.metadata()).collect(),
+        });
+        let json = serde_json::to_vec(&*index).expect("a set index always serialises");
+
+        let lock = self.lock_for(user);
+        let _guard = lock.lock().await;
+        let files: Vec<(Path, PutPayload)> = set
+            .iter()
+            .map(|r| {
+                let path = user_path(user, &["sets", &name, &file_name(r.size())]);
+                (path, PutPayload::from_bytes(r.bytes().clone()))
+            })
+            .collect();
+        let puts = files.into_iter().map(|(path, payload)| {
+            let store = Arc::clone(&self.inner);
+            async move { store.put(&path, payload).await }
+        });
+        futures_util::future::try_join_all(puts).await?;
+        self.inner
+            .put(
+                &user_path(user, &["sets", &name, "photos.json"]),
+                json.into(),
+            )
+            .await?;
+        let previous = self.pointer(user).await?;
+        self.inner
+            .put(
+                &user_path(user, &["current"]),
+                Bytes::from(name.clone()).into(),
+            )
+            .await?;
+        tracing::info!(user, set = %name, "photo replaced");
+        if let Some(previous) = previous {
+            self.remove_set(user, &previous).await;
+        }
+        self.remove_stale_sets(user, &name).await;
+        Ok(index)
+    }
+
+    /// Removes the user's photo; reads fall back to the placeholder. Removing a photo that
+    /// does not exist succeeds.
+    ///
+    /// # Errors
+    ///
+    /// A failure of the store.
+    pub async fn delete(&self, user: &str) -> Result<(), StoreError> {
+        let lock = self.lock_for(user);
+        let _guard = lock.lock().await;
+        let previous = self.pointer(user).await?;
+        match self.inner.delete(&user_path(user, &["current"])).await {
+            Ok(()) | Err(StoreError::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        if let Some(previous) = previous {
+            tracing::info!(user, set = %previous, "photo deleted");
+            self.remove_set(user, &previous).await;
+        }
+        Ok(())
+    }
+
+    /// Deletes every object of one set. Failures are logged: a left-over set is garbage, not
+    /// an error of the request that replaced it.
+    async fn remove_set(&self, user: &str, set: &str) {
+        let prefix = user_path(user, &["sets", set]);
+        let locations = self
+            .inner
+            .list(Some(&prefix))
+            .map_ok(|meta| meta.location)
+            .boxed();
+        let mut deleted = self.inner.delete_stream(locations);
+        while let Some(result) = deleted.next().await {
+            match result {
+                Ok(_) | Err(StoreError::NotFound { .. }) => {}
+                Err(e) => tracing::warn!(user, set, error = %e, "could not remove an old set"),
+            }
+        }
+        self.indexes
+            .lock()
+            .expect("cache poisoned")
+            .remove(&(user.to_owned(), set.to_owned()));
+    }
+
+    /// Removes sets other than `keep` whose objects are all older than [`STALE_SET_AGE`].
+    async fn remove_stale_sets(&self, user: &str, keep: &str) {
+        let prefix = user_path(user, &["sets"]);
+        let listing = match self.inner.list_with_delimiter(Some(&prefix)).await {
+            Ok(listing) => listing,
+            Err(e) => {
+                tracing::warn!(user, error = %e, "could not list sets");
+                return;
+            }
+        };
+        let now = chrono_now();
+        for dir in listing.common_prefixes {
+            let Some(set) = dir.filename().map(str::to_owned) else {
+                continue;
+            };
+            if set == keep {
+                continue;
+            }
+            let objects: Vec<_> = match self.inner.list(Some(&dir)).try_collect().await {
+                Ok(objects) => objects,
+                Err(_) => continue,
+            };
+            let stale = objects.iter().all(|o| {
+                now.signed_duration_since(o.last_modified)
+                    .to_std()
+                    .is_ok_and(|age| age > STALE_SET_AGE)
+            });
+            // Check the pointer again right before: a set it names is never removed.
+            if stale && self.pointer(user).await.ok().flatten().as_deref() != Some(set.as_str()) {
+                self.remove_set(user, &set).await;
+            }
+        }
+    }
+}
+
+fn chrono_now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+fn contended(user: &str) -> StoreError {
+    StoreError::Generic {
+        store: "userphoto",
+        source: format!("the photo of {user} kept changing while it was read").into(),
+    }
+}
+
+/// Opens an object store from a URL: `s3://bucket[/prefix]` (configured by the `AWS_*`
+/// environment variables, custom endpoint included), `file:///path`, or `memory://`.
+///
+/// # Errors
+///
+/// An unknown scheme, or a store that cannot be configured (missing region, bad folder …).
+pub fn open(url: &str) -> Result<Arc<dyn ObjectStore>, StoreError> {
+    let invalid = |message: String| StoreError::Generic {
+        store: "userphoto",
+        source: message.into(),
+    };
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+        invalid(format!(
+            "{url:?} is not a store URL (s3://bucket/prefix, file:///path, memory://)"
+        ))
+    })?;
+    match scheme {
+        "s3" => {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(invalid(format!("{url:?} names no bucket")));
+            }
+            let s3 = object_store::aws::AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .build()?;
+            Ok(with_prefix(Arc::new(s3), prefix))
+        }
+        "file" => open_dir(std::path::Path::new(rest)),
+        "memory" => Ok(Arc::new(object_store::memory::InMemory::new())),
+        _ => Err(invalid(format!(
+            "unknown store scheme {scheme:?}; use s3, file or memory"
+        ))),
+    }
+}
+
+/// Opens a local folder as an object store, creating it if missing.
+///
+/// # Errors
+///
+/// The folder cannot be created or opened.
+pub fn open_dir(dir: &std::path::Path) -> Result<Arc<dyn ObjectStore>, StoreError> {
+    std::fs::create_dir_all(dir).map_err(|e| StoreError::Generic {
+        store: "LocalFileSystem",
+        source: Box::new(e),
+    })?;
+    let local =
+        object_store::local::LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
+    Ok(Arc::new(local))
+}
+
+fn with_prefix(store: Arc<dyn ObjectStore>, prefix: &str) -> Arc<dyn ObjectStore> {
+    let prefix = prefix.trim_matches('/');
+    if prefix.is_empty() {
+        store
+    } else {
+        Arc::new(object_store::prefix::PrefixStore::new(store, prefix))
+    }
+}
