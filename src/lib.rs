@@ -72,6 +72,14 @@ pub use crate::placeholder::{placeholder, Placeholder};
 pub use crate::size::{ParsePhotoSizeError, PhotoSize};
 pub use crate::sniff::Format;
 
+/// Names the rendering pipeline: builds with the same value give byte-identical renditions for
+/// the same input bytes and [`Options`].
+///
+/// It changes with every release of the crate and whenever a change to decoding, colour,
+/// resizing or encoding alters the output. Stores of precomputed renditions (such as the
+/// manifest `userphoto precompute` keeps) record it to know which photos to render again.
+pub const PIPELINE_VERSION: &str = concat!("userphoto ", env!("CARGO_PKG_VERSION"), ", pipeline 1");
+
 /// Renders every size of the photo in `bytes`.
 ///
 /// The work of one photo runs on the current rayon pool (its sizes in parallel); call it from

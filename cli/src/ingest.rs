@@ -1,4 +1,4 @@
-//! `userphoto ingest` and `userphoto placeholder`.
+//! `userphoto ingest` and `userphoto placeholder`, and the file helpers `precompute` shares.
 
 use std::fs;
 use std::path::Path;
@@ -36,7 +36,11 @@ pub fn run(photo: &Path, out: &Path, options: &Options) -> Result<ExitCode> {
 pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
     use std::io::Read;
     let file = fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut bytes = Vec::new();
+    // Reserve the whole file at once (never more than the limit allows) instead of growing
+    // the buffer while reading.
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let capacity = len.min(limit.saturating_add(1)).min(usize::MAX as u64) as usize;
+    let mut bytes = Vec::with_capacity(capacity);
     file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
         .with_context(|| format!("cannot read {}", path.display()))?;

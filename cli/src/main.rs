@@ -1,12 +1,11 @@
 //! The `userphoto` command: ingest photos into the square renditions a user-photo service serves.
 #![forbid(unsafe_code)]
 
-mod ingest;
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use userphoto_cli::{ingest, precompute};
 
 /// Turn profile photos into the square JPEG renditions a user-photo service serves
 /// (48, 64, 96, 120, 240, 360, 432, 504 and 648 pixels, each no larger than the photo).
@@ -41,6 +40,59 @@ enum Command {
         #[arg(long, default_value = "ffffff", value_parser = parse_background)]
         background: userphoto::Background,
     },
+    /// Render every size of every photo in a folder: in parallel, incrementally, crash-safely.
+    ///
+    /// Each image in IN_DIR (recognised by its bytes; other files are reported and skipped)
+    /// becomes OUT_DIR/<name>/<s>x<s>.jpg plus OUT_DIR/<name>/photos.json, where <name> is the
+    /// file name without its extension: alice@contoso.com.jpg -> OUT_DIR/alice@contoso.com/.
+    /// With --recursive, sub/bob.png -> OUT_DIR/sub/bob/. Two images that would share a
+    /// folder (a.jpg and a.png) are both rejected as a Conflict; neither overwrites the other.
+    ///
+    /// OUT_DIR/manifest.jsonl gets one JSON line per input: its path, size, CRC-32, the
+    /// options, the status (ingested, up_to_date, rejected, skipped) and the sizes and ETags
+    /// written, or the error kind and message. Run the same command again and only what changed
+    /// is redone: an input whose bytes and options are unchanged and whose outputs are intact
+    /// is left alone. Each photo's folder is written aside and moved into place whole, so the
+    /// command can be killed at any moment and simply run again to finish.
+    ///
+    /// Exit codes: 0 every image ingested or up to date; 1 some images rejected (the others are
+    /// done; see the summary and the manifest); 2 usage or I/O error.
+    ///
+    /// Examples:
+    ///   userphoto precompute photos/ sizes/
+    ///   userphoto precompute photos/ sizes/ --jobs 4 --recursive --prune
+    ///   userphoto precompute photos/ /shared/sizes --shard 2/8   (on the 2nd of 8 machines)
+    #[command(verbatim_doc_comment)]
+    Precompute {
+        /// The folder of photos (JPEG, PNG, GIF, WebP, BMP or TIFF).
+        in_dir: PathBuf,
+        /// The folder to write into: one folder per photo, and manifest.jsonl (created if missing).
+        out_dir: PathBuf,
+        /// How many photos to render at once [default: one per CPU core].
+        #[arg(long, short, value_parser = clap::value_parser!(u32).range(1..=4096))]
+        jobs: Option<u32>,
+        /// JPEG quality of the renditions, 1-100.
+        #[arg(long, short, default_value_t = userphoto::Options::DEFAULT_QUALITY,
+              value_parser = clap::value_parser!(u8).range(1..=100))]
+        quality: u8,
+        /// Colour that transparent areas are placed on, as hex RRGGBB.
+        #[arg(long, default_value = "ffffff", value_parser = parse_background)]
+        background: userphoto::Background,
+        /// Also take the photos in subfolders of IN_DIR (sub/x.jpg -> OUT_DIR/sub/x/).
+        #[arg(long, short)]
+        recursive: bool,
+        /// Take only shard I of N (1 <= I <= N), so N machines can share one folder: each
+        /// photo falls in exactly one shard, by a hash of its output name. Each shard writes
+        /// its own manifest-I-of-N.jsonl.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<precompute::Shard>,
+        /// Remove the output folders whose photo is no longer in IN_DIR.
+        #[arg(long)]
+        prune: bool,
+        /// Print nothing but the summary (no progress, no per-file lines).
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Write the 1x1 placeholder GIF served to users without a photo, and print its metadata.
     ///
     /// Example: userphoto placeholder --out placeholder.gif
@@ -71,6 +123,40 @@ fn main() -> ExitCode {
                 ..userphoto::Options::default()
             };
             ingest::run(&photo, &out, &options)
+        }
+        Command::Precompute {
+            in_dir,
+            out_dir,
+            jobs,
+            quality,
+            background,
+            recursive,
+            shard,
+            prune,
+            quiet,
+        } => {
+            let config = precompute::Config {
+                in_dir,
+                out_dir,
+                options: userphoto::Options {
+                    quality,
+                    background,
+                    ..userphoto::Options::default()
+                },
+                jobs: jobs.map(|n| n as usize),
+                recursive,
+                shard,
+                prune,
+                progress: if quiet {
+                    precompute::ProgressMode::Quiet
+                } else {
+                    precompute::ProgressMode::Auto
+                },
+            };
+            precompute::run(&config).map(|summary| {
+                print!("{}", summary.render());
+                ExitCode::from(summary.exit_code())
+            })
         }
         Command::Placeholder { out } => ingest::placeholder(&out),
     };

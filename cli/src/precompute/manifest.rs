@@ -1,0 +1,256 @@
+//! `OUT_DIR/manifest.jsonl`: one JSON line per input, what the run did with it.
+//!
+//! The manifest is what makes reruns incremental. During a run every finished input is also
+//! appended to a journal (`OUT_DIR/.manifest.jsonl.journal`), so a run that is killed leaves a
+//! record of what it completed; at the end the manifest is written whole to a temporary file
+//! and renamed over the old one, and the journal is removed.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use userphoto::ETag;
+
+/// What the run did with one input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Rendered and written in this run.
+    Ingested,
+    /// Its bytes, the options and the outputs were unchanged: nothing done.
+    UpToDate,
+    /// An image that cannot be rendered (see `error`); any earlier outputs are left alone.
+    Rejected,
+    /// Not an image at all (its bytes are no supported format).
+    Skipped,
+}
+
+impl Status {
+    /// The name written in the manifest.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ingested => "ingested",
+            Status::UpToDate => "up_to_date",
+            Status::Rejected => "rejected",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+/// The options that decide the output bytes. A change to any of them renders again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenderOptions {
+    /// JPEG quality, 1–100.
+    pub quality: u8,
+    /// Background colour for transparency, as `rrggbb`.
+    pub background: String,
+    /// [`userphoto::PIPELINE_VERSION`] of the build that rendered.
+    pub pipeline: String,
+}
+
+impl RenderOptions {
+    /// The options recorded for renders made with `options` by this build.
+    pub fn of(options: &userphoto::Options) -> RenderOptions {
+        let b = options.background;
+        RenderOptions {
+            quality: options.effective_quality(),
+            background: format!("{:02x}{:02x}{:02x}", b.r, b.g, b.b),
+            pipeline: userphoto::PIPELINE_VERSION.to_owned(),
+        }
+    }
+}
+
+/// The source image as the library saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// `JPEG`, `PNG`, …
+    pub format: String,
+    /// Width after EXIF orientation.
+    pub width: u32,
+    /// Height after EXIF orientation.
+    pub height: u32,
+}
+
+/// One file written: `48x48.jpg` and so on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Written {
+    /// The size name, `"48x48"`; the file is `<size>.jpg`.
+    pub size: String,
+    /// Length of the file in bytes.
+    pub bytes: u64,
+    /// Its strong ETag (CRC-32 of the bytes), as in `photos.json`.
+    pub etag: ETag,
+}
+
+/// Why an input was rejected or skipped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// The error kind: one of the library's (`Corrupt`, `TooSmall`, …), or `Conflict` (two
+    /// inputs want the same output directory), `Unreadable` (the file could not be read) or
+    /// `Internal` (a bug: the library panicked).
+    pub kind: String,
+    /// What was wrong, in words.
+    pub message: String,
+}
+
+/// One line of the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// The input, relative to `IN_DIR`, with `/` separators.
+    pub path: String,
+    /// Its output directory, relative to `OUT_DIR`.
+    pub output: String,
+    /// The input's length in bytes when it was looked at.
+    pub size: u64,
+    /// The input's modification time in nanoseconds since 1970, recorded only when it was
+    /// old enough to be trusted (see `precompute` docs); `null` otherwise.
+    #[serde(default)]
+    pub mtime_ns: Option<u64>,
+    /// `crc32:XXXXXXXX` of the input's bytes (with `size`, the identity of the content);
+    /// `null` when the bytes were not read (conflicts, non-images seen by their first bytes).
+    #[serde(default)]
+    pub hash: Option<String>,
+    /// The options the outputs were (or would be) rendered with.
+    pub options: RenderOptions,
+    /// What happened.
+    pub status: Status,
+    /// The source's format and upright size, for rendered inputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    /// The files in the output directory, ascending, for rendered inputs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renditions: Vec<Written>,
+    /// Why, for rejected and skipped inputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<Problem>,
+}
+
+impl Record {
+    /// The record as one line of JSON, newline included.
+    pub fn to_line(&self) -> Vec<u8> {
+        let mut line = serde_json::to_vec(self).expect("a record always serialises");
+        line.push(b'\n');
+        line
+    }
+}
+
+/// The file names one run uses at the top of `OUT_DIR`, which depend on its shard.
+#[derive(Debug, Clone)]
+pub struct Names {
+    /// `manifest.jsonl`, or `manifest-I-of-N.jsonl` with `--shard I/N`.
+    pub manifest: String,
+}
+
+impl Names {
+    /// The names for a run of `shard` (or of everything).
+    pub fn new(shard: Option<super::Shard>) -> Names {
+        let manifest = match shard {
+            Some(shard) => format!("manifest-{}-of-{}.jsonl", shard.index, shard.count),
+            None => "manifest.jsonl".to_owned(),
+        };
+        Names { manifest }
+    }
+
+    /// The journal of records finished so far.
+    pub fn journal(&self) -> String {
+        format!(".{}.journal", self.manifest)
+    }
+
+    /// The lock that keeps two runs of the same shard apart.
+    pub fn lock(&self) -> String {
+        format!(".{}.lock", self.manifest)
+    }
+
+    /// The prefix of the manifest's temporary file.
+    pub fn temp_prefix(&self) -> String {
+        format!(".{}.tmp-", self.manifest)
+    }
+}
+
+/// Reads what earlier runs recorded: every `manifest*.jsonl` in `out_dir` (oldest first, so
+/// newer records win), then this shard's journal of a run that did not finish. Unreadable
+/// lines (a line cut short by a crash) are ignored: their inputs are simply done again.
+pub fn load_previous(out_dir: &Path, names: &Names) -> HashMap<String, Record> {
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = fs::read_dir(out_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.starts_with("manifest") && name.ends_with(".jsonl")
+        })
+        .filter_map(|entry| {
+            let modified = entry.metadata().ok()?.modified().ok()?;
+            Some((modified, entry.path()))
+        })
+        .collect();
+    files.sort();
+    let mut paths: Vec<PathBuf> = files.into_iter().map(|(_, path)| path).collect();
+    paths.push(out_dir.join(names.journal()));
+    let mut records = HashMap::new();
+    for path in paths {
+        let Ok(text) = fs::read_to_string(&path) else {
+            continue;
+        };
+        for line in text.lines() {
+            if let Ok(record) = serde_json::from_str::<Record>(line) {
+                records.insert(record.path.clone(), record);
+            }
+        }
+    }
+    records
+}
+
+/// Appends finished records to the journal, one line per write, so that a crash loses at
+/// most the line being written.
+pub struct Journal {
+    file: fs::File,
+}
+
+impl Journal {
+    /// Opens (or creates) the journal, keeping what an unfinished run left in it.
+    pub fn open(out_dir: &Path, names: &Names) -> Result<Journal> {
+        let path = out_dir.join(names.journal());
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(Journal { file })
+    }
+
+    /// Records one finished input.
+    pub fn append(&mut self, record: &Record) -> Result<()> {
+        self.file
+            .write_all(&record.to_line())
+            .context("cannot write the manifest journal")
+    }
+}
+
+/// Writes `records` (sorted by path) as the manifest: to a temporary file, flushed to disk,
+/// then renamed over the old manifest; then removes the journal.
+pub fn write(out_dir: &Path, names: &Names, records: &[Record]) -> Result<PathBuf> {
+    let path = out_dir.join(&names.manifest);
+    let temp = out_dir.join(format!("{}{}", names.temp_prefix(), std::process::id()));
+    let mut text = Vec::new();
+    for record in records {
+        text.extend_from_slice(&record.to_line());
+    }
+    let write = || -> std::io::Result<()> {
+        let mut file = fs::File::create(&temp)?;
+        file.write_all(&text)?;
+        file.sync_all()?;
+        fs::rename(&temp, &path)
+    };
+    write().with_context(|| format!("cannot write {}", path.display()))?;
+    let journal = out_dir.join(names.journal());
+    if let Err(error) = fs::remove_file(&journal) {
+        if error.kind() != std::io::ErrorKind::NotFound {
+            return Err(error).with_context(|| format!("cannot remove {}", journal.display()));
+        }
+    }
+    Ok(path)
+}

@@ -1,0 +1,492 @@
+//! `userphoto precompute`: every size of every photo in a directory, in parallel, resumable.
+//!
+//! [`run`] lists `IN_DIR`, gives each input its output directory (`OUT_DIR/<relative path
+//! without extension>`), and renders the inputs on a dedicated rayon pool: `jobs` workers each
+//! take the next input, read it, render it and write it, so at most `jobs` photos are in memory
+//! at once however many there are. See `cli/PRECOMPUTE.md` for the behaviour in full.
+//!
+//! - **Incremental.** An input is skipped when the manifest of an earlier run records the same
+//!   options and [`userphoto::PIPELINE_VERSION`], the same content, and its outputs are intact
+//!   ([`output::intact`]). The content is taken as unchanged without reading the file when
+//!   its length and modification time equal the recorded ones; otherwise the file is read and
+//!   its CRC-32 and length compared. A modification time is only recorded when it is at least
+//!   [`TRUSTED_AGE`] older than the run's start, so an edit that keeps the length and lands in
+//!   the same clock tick as the recorded time cannot be missed.
+//! - **Crash-safe.** Outputs appear whole or not at all ([`output`]); finished inputs are
+//!   journaled as they finish, so a killed run resumes where it stopped.
+//! - **Conflicts.** Two images that want one output directory (`a.jpg` and `a.png`; or
+//!   `team.jpg` next to a folder `team/` with `--recursive`) are both rejected as `Conflict`;
+//!   neither overwrites the other, and what an earlier run wrote there stays.
+
+mod manifest;
+mod output;
+mod report;
+mod scan;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fs;
+use std::io::Read;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{bail, Context, Result};
+use userphoto::{Format, Options};
+
+pub use manifest::{Problem, Record, RenderOptions, Source, Status, Written};
+pub use report::{ProgressMode, Summary};
+pub use scan::Shard;
+
+/// How old a modification time must be, relative to the run's start, to be trusted later.
+pub const TRUSTED_AGE: Duration = Duration::from_secs(2);
+
+/// What to precompute and how.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The directory of photos.
+    pub in_dir: PathBuf,
+    /// Where each photo's sizes go, one directory per photo (created if missing).
+    pub out_dir: PathBuf,
+    /// Quality, background and limits of the renditions.
+    pub options: Options,
+    /// How many photos to render at once; `None` for one per core.
+    pub jobs: Option<usize>,
+    /// Whether to descend into subdirectories of `in_dir`.
+    pub recursive: bool,
+    /// Only the inputs of this shard.
+    pub shard: Option<Shard>,
+    /// Whether to remove output directories whose input is gone.
+    pub prune: bool,
+    /// How to show progress.
+    pub progress: ProgressMode,
+}
+
+/// Runs a precompute: renders every input of `config.in_dir` that needs it, writes the
+/// manifest and returns the summary (whose [`exit_code`](Summary::exit_code) says whether
+/// some input was rejected).
+///
+/// # Errors
+///
+/// Usage and I/O errors that stop the run: `in_dir` unreadable, `out_dir` not writable
+/// (including mid-run, for example a full disk: the inputs finished so far are kept in the
+/// manifest), or another run of the same shard already working in `out_dir`.
+pub fn run(config: &Config) -> Result<Summary> {
+    let start = Instant::now();
+    let started_at = SystemTime::now();
+    if !config.in_dir.is_dir() {
+        bail!("{} is not a directory", config.in_dir.display());
+    }
+    let out_dir = &config.out_dir;
+    fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create the output directory {}", out_dir.display()))?;
+    let canonical_out = fs::canonicalize(out_dir)
+        .with_context(|| format!("cannot resolve {}", out_dir.display()))?;
+    let canonical_in = fs::canonicalize(&config.in_dir)
+        .with_context(|| format!("cannot resolve {}", config.in_dir.display()))?;
+    if canonical_in == canonical_out {
+        bail!("the output directory must not be the input directory");
+    }
+
+    let names = manifest::Names::new(config.shard);
+    let lock_path = out_dir.join(names.lock());
+    let lock = fs::File::create(&lock_path).with_context(|| {
+        format!(
+            "cannot write to the output directory {} (creating {})",
+            out_dir.display(),
+            lock_path.display()
+        )
+    })?;
+    if let Err(error) = lock.try_lock() {
+        match error {
+            fs::TryLockError::WouldBlock => bail!(
+                "another precompute of the same shard is running in {}",
+                out_dir.display()
+            ),
+            fs::TryLockError::Error(error) => {
+                return Err(error).with_context(|| format!("cannot lock {}", lock_path.display()))
+            }
+        }
+    }
+
+    let inputs = scan::list(&config.in_dir, config.recursive, Some(&canonical_out))?;
+    let groups = scan::group(inputs, config.shard);
+    let parents: BTreeSet<String> = groups
+        .iter()
+        .map(|g| g.key.rsplit_once('/').map_or("", |(p, _)| p).to_owned())
+        .chain([String::new()])
+        .collect();
+    output::clean_leftovers(out_dir, &parents, config.shard, &names.temp_prefix())?;
+    let previous = manifest::load_previous(out_dir, &names);
+    let mut journal = manifest::Journal::open(out_dir, &names)?;
+
+    let jobs = config
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .thread_name(|i| format!("precompute-{i}"))
+        .build()
+        .context("cannot start the worker threads")?;
+
+    let context = Job {
+        out_dir,
+        options: &config.options,
+        render: RenderOptions::of(&config.options),
+        previous: &previous,
+        trust_before: started_at.checked_sub(TRUSTED_AGE),
+    };
+    let total: u64 = groups.iter().map(|g| g.inputs.len() as u64).sum();
+    let mut progress = report::Progress::new(config.progress, total);
+    let mut summary = Summary::default();
+    let mut records: Vec<Record> = Vec::with_capacity(total as usize);
+    let mut fatal: Option<anyhow::Error> = None;
+
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (sender, receiver) = mpsc::channel::<Result<Vec<Record>>>();
+    std::thread::scope(|threads| {
+        let (groups, context, next, stop) = (&groups, &context, &next, &stop);
+        threads.spawn(move || {
+            // One long-lived task per job: each renders one photo at a time, so no more than
+            // `jobs` photos are ever held in memory. The library's own per-size parallelism
+            // runs on the same pool.
+            pool.scope(|scope| {
+                for _ in 0..jobs {
+                    let sender = sender.clone();
+                    scope.spawn(move |_| {
+                        while !stop.load(Ordering::Relaxed) {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(group) = groups.get(i) else { break };
+                            let result = process_group(context, group);
+                            if result.is_err() {
+                                stop.store(true, Ordering::Relaxed);
+                            }
+                            if sender.send(result).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                }
+            });
+        });
+        let tick = progress.tick_interval();
+        loop {
+            match receiver.recv_timeout(tick) {
+                Ok(Ok(done)) => {
+                    for record in &done {
+                        if let Err(error) = journal.append(record) {
+                            stop.store(true, Ordering::Relaxed);
+                            fatal.get_or_insert(error);
+                        }
+                        summary.count(record);
+                    }
+                    progress.advance(done.len() as u64, &done);
+                    records.extend(done);
+                }
+                Ok(Err(error)) => {
+                    fatal.get_or_insert(error);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => progress.tick(),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+    });
+    progress.finish();
+
+    if fatal.is_none() && config.prune {
+        let keep: HashSet<String> = records
+            .iter()
+            .filter(|r| r.status != Status::Skipped)
+            .map(|r| r.output.clone())
+            .collect();
+        match output::prune(out_dir, &keep, config.recursive, config.shard) {
+            Ok(pruned) => summary.pruned = pruned,
+            Err(error) => fatal = Some(error),
+        }
+    }
+    records.sort_by(|a, b| a.path.cmp(&b.path));
+    if fatal.is_some() {
+        // Keep what was finished: the journal already holds it, and the next run reads it.
+        if let Some(error) = fatal {
+            return Err(error.context("the run stopped; finished photos are kept"));
+        }
+    }
+    summary.manifest = manifest::write(out_dir, &names, &records)?;
+    summary.elapsed = start.elapsed();
+    drop(lock);
+    Ok(summary)
+}
+
+/// What every job needs to know.
+struct Job<'a> {
+    out_dir: &'a Path,
+    options: &'a Options,
+    render: RenderOptions,
+    previous: &'a HashMap<String, Record>,
+    /// Modification times before this are old enough to record.
+    trust_before: Option<SystemTime>,
+}
+
+/// Handles every input that wants one output directory. An `Err` is an output-side failure
+/// that stops the run; everything about the inputs themselves is a record.
+fn process_group(context: &Job<'_>, group: &scan::Group) -> Result<Vec<Record>> {
+    if group.inputs.len() == 1 && group.clash.is_none() {
+        return Ok(vec![process_one(context, &group.key, &group.inputs[0])?]);
+    }
+    // Several inputs share the output directory, or it cannot be used: the ones that are
+    // not images are skipped as usual; images are rendered only when exactly one remains
+    // and the directory is usable.
+    let mut records = Vec::new();
+    let mut images = Vec::new();
+    for input in &group.inputs {
+        match sniff_file(&input.path) {
+            Ok((Some(_), _)) => images.push(input),
+            Ok((None, size)) => {
+                let (kind, message) = if size == 0 {
+                    let error = userphoto::Error::Empty;
+                    (error.kind().as_str(), error.to_string())
+                } else {
+                    ("UnknownFormat", "not a supported image format".to_owned())
+                };
+                records.push(record_problem(
+                    context,
+                    &group.key,
+                    input,
+                    Status::Skipped,
+                    kind,
+                    message,
+                ));
+            }
+            Err(error) => records.push(record_problem(
+                context,
+                &group.key,
+                input,
+                Status::Rejected,
+                "Unreadable",
+                format!("{error:#}"),
+            )),
+        }
+    }
+    match (images.as_slice(), &group.clash) {
+        ([only], None) => records.push(process_one(context, &group.key, only)?),
+        (images, clash) => {
+            let names: Vec<&str> = images.iter().map(|i| i.rel.as_str()).collect();
+            for image in images {
+                let message = match clash {
+                    Some(clash) => format!("{} cannot be written: {clash}", image.rel),
+                    None => format!(
+                        "{} all map to the output directory {}; rename all but one",
+                        names.join(", "),
+                        group.key
+                    ),
+                };
+                records.push(record_problem(
+                    context,
+                    &group.key,
+                    image,
+                    Status::Rejected,
+                    "Conflict",
+                    message,
+                ));
+            }
+        }
+    }
+    records.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(records)
+}
+
+/// Reads the first bytes of a file: its format, if any, and its length.
+fn sniff_file(path: &Path) -> Result<(Option<Format>, u64)> {
+    let mut file =
+        fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut head = Vec::with_capacity(16);
+    (&mut file)
+        .take(16)
+        .read_to_end(&mut head)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok((Format::sniff(&head), size))
+}
+
+fn record_problem(
+    context: &Job<'_>,
+    key: &str,
+    input: &scan::Input,
+    status: Status,
+    kind: &str,
+    message: String,
+) -> Record {
+    let size = fs::metadata(&input.path).map_or(0, |m| m.len());
+    Record {
+        path: input.rel.clone(),
+        output: key.to_owned(),
+        size,
+        mtime_ns: None,
+        hash: None,
+        options: context.render.clone(),
+        status,
+        source: None,
+        renditions: Vec::new(),
+        error: Some(Problem {
+            kind: kind.to_owned(),
+            message,
+        }),
+    }
+}
+
+/// Whether a recorded verdict depends only on the input's bytes and the options (so it can
+/// be reused while they are unchanged).
+fn reusable(record: &Record, context: &Job<'_>, key: &str) -> bool {
+    record.output == key
+        && record.options == context.render
+        && match record.status {
+            Status::Ingested | Status::UpToDate => {
+                output::intact(context.out_dir, key, &record.renditions)
+            }
+            Status::Rejected | Status::Skipped => record
+                .error
+                .as_ref()
+                .is_some_and(|e| e.kind != "Conflict" && e.kind != "Unreadable"),
+        }
+}
+
+/// The earlier verdict, carried over to this run.
+fn carry_over(previous: &Record, size: u64, mtime_ns: Option<u64>) -> Record {
+    let status = match previous.status {
+        Status::Ingested | Status::UpToDate => Status::UpToDate,
+        other => other,
+    };
+    Record {
+        size,
+        mtime_ns,
+        status,
+        ..previous.clone()
+    }
+}
+
+fn hash_of(bytes: &[u8]) -> String {
+    format!("crc32:{:08X}", crc32fast::hash(bytes))
+}
+
+/// One input that owns its output directory.
+fn process_one(context: &Job<'_>, key: &str, input: &scan::Input) -> Result<Record> {
+    let unreadable = |error: anyhow::Error| {
+        record_problem(
+            context,
+            key,
+            input,
+            Status::Rejected,
+            "Unreadable",
+            format!("{error:#}"),
+        )
+    };
+    let meta = match fs::metadata(&input.path) {
+        Ok(meta) => meta,
+        Err(error) => {
+            return Ok(unreadable(anyhow::Error::new(error).context(format!(
+                "cannot read {}",
+                input.path.display()
+            ))))
+        }
+    };
+    let size = meta.len();
+    let modified = meta.modified().ok();
+    let mtime_ns = modified
+        .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .and_then(|d| u64::try_from(d.as_nanos()).ok());
+    let trusted_mtime = mtime_ns.filter(|_| {
+        matches!((modified, context.trust_before), (Some(m), Some(before)) if m < before)
+    });
+    let previous = context.previous.get(&input.rel);
+
+    // Same length and modification time as recorded: the content is taken as unchanged.
+    if let Some(previous) = previous {
+        if previous.size == size
+            && previous.mtime_ns.is_some()
+            && previous.mtime_ns == mtime_ns
+            && reusable(previous, context, key)
+        {
+            return Ok(carry_over(previous, size, trusted_mtime));
+        }
+    }
+
+    let bytes = match crate::ingest::read_limited(&input.path, context.options.limits.max_input_bytes)
+    {
+        Ok(bytes) => bytes,
+        Err(error) => return Ok(unreadable(error)),
+    };
+    let hash = hash_of(&bytes);
+    // Same content as recorded (only the modification time moved).
+    if let Some(previous) = previous {
+        if previous.size == size
+            && previous.hash.as_deref() == Some(hash.as_str())
+            && reusable(previous, context, key)
+        {
+            return Ok(carry_over(previous, size, trusted_mtime));
+        }
+    }
+
+    let mut record = Record {
+        path: input.rel.clone(),
+        output: key.to_owned(),
+        size,
+        mtime_ns: trusted_mtime,
+        hash: Some(hash),
+        options: context.render.clone(),
+        status: Status::Skipped,
+        source: None,
+        renditions: Vec::new(),
+        error: None,
+    };
+    let rendered = catch_unwind(AssertUnwindSafe(|| {
+        userphoto::ingest(&bytes, context.options)
+    }));
+    drop(bytes);
+    match rendered {
+        Ok(Ok(set)) => {
+            output::replace(context.out_dir, key, &set)?;
+            let source = set.source();
+            record.status = Status::Ingested;
+            record.source = Some(Source {
+                format: source.format.name().to_owned(),
+                width: source.width,
+                height: source.height,
+            });
+            record.renditions = set
+                .iter()
+                .map(|r| Written {
+                    size: r.size().name().to_owned(),
+                    bytes: r.bytes().len() as u64,
+                    etag: r.etag(),
+                })
+                .collect();
+        }
+        Ok(Err(error)) => {
+            // Bytes of no image format (or none at all) are not photos: skipped, not rejected.
+            let not_an_image = matches!(
+                error.kind(),
+                userphoto::ErrorKind::UnknownFormat | userphoto::ErrorKind::Empty
+            );
+            record.status = if not_an_image {
+                Status::Skipped
+            } else {
+                Status::Rejected
+            };
+            record.error = Some(Problem {
+                kind: error.kind().as_str().to_owned(),
+                message: error.to_string(),
+            });
+        }
+        Err(_) => {
+            record.status = Status::Rejected;
+            record.error = Some(Problem {
+                kind: "Internal".to_owned(),
+                message: "rendering this photo panicked: a bug in userphoto".to_owned(),
+            });
+        }
+    }
+    Ok(record)
+}
