@@ -95,6 +95,9 @@ tool_command() {
     esac
 }
 
+# What a tool said it did: the peers print "N ingested, M rejected", userphoto a summary table.
+outcome() { { grep -E 'ingested|rejected' "$1" || true; } | tr -s ' ' | paste -sd ';' -; }
+
 say "inputs"
 INPUTS=$PEERS_DIR/in
 rm -rf "$INPUTS"
@@ -130,7 +133,7 @@ for set in $SETS; do
             read -r wall rss < <(tail -n 1 "$WORK/time")
             printf '%s\t%s\t%s\t%s\t%s\n' "$set" "$tool" "$round" "$wall" "$rss" >>"$TIMES"
             printf '  round %s  %-10s %6.2f s  %4d MiB  %s\n' "$round" "$tool" "$wall" $((rss / 1024)) \
-                "$(grep -v '^ *$' "$WORK/$set.$tool.log" | tail -n 1)" >&2
+                "$(outcome "$WORK/$set.$tool.log")" >&2
         done
     done
     say "$set: dimensions, DSSIM and bytes"
@@ -148,9 +151,10 @@ say "report"
     echo "- machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), load average before the run: $(cut -d ' ' -f 1-3 /proc/loadavg)"
     echo "- command: benches/peers.sh (ROUNDS=$ROUNDS, QUALITY=$QUALITY, SETS=\"$SETS\")"
     echo "- userphoto $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?'): \`userphoto precompute IN OUT --quality $QUALITY --quiet\`"
-    for tool in "${PEER_TOOLS[@]}"; do
-        set1=${SETS%% *}
-        echo "- $tool: $(grep -v '^ *$' "$WORK/$set1.$tool.log" | tail -n 1)"
+    for set in $SETS; do
+        for tool in "${TOOLS[@]}"; do
+            echo "- $set, $tool: $(outcome "$WORK/$set.$tool.log")"
+        done
     done
     [[ $HAVE_PYVIPS == 1 ]] || echo "- pyvips: left out, libvips could not be loaded"
     echo
