@@ -113,17 +113,6 @@ mod tests {
         }
     }
 
-    const ORIENTATIONS: [Orientation; 8] = [
-        Orientation::Normal,
-        Orientation::FlipHorizontal,
-        Orientation::Rotate180,
-        Orientation::FlipVertical,
-        Orientation::Transpose,
-        Orientation::Rotate90,
-        Orientation::Transverse,
-        Orientation::Rotate270,
-    ];
-
     proptest::proptest! {
         /// The stored rectangle holds exactly the stored pixels that, turned upright, make the
         /// centre square of the upright image (the naive reference crops pixel by pixel).
@@ -131,7 +120,7 @@ mod tests {
         fn stored_square_matches_a_pixel_level_reference(
             w in 1u32..48,
             h in 1u32..48,
-            o in proptest::sample::select(&ORIENTATIONS[..]),
+            o in proptest::sample::select(&Orientation::ALL[..]),
         ) {
             let (uw, uh) = if o.swaps_sides() { (h, w) } else { (w, h) };
             let side = uw.min(uh);
@@ -160,7 +149,7 @@ mod tests {
         fn enclosing_pixels_stay_inside(
             w in 1u32..20_000,
             h in 1u32..20_000,
-            o in proptest::sample::select(&ORIENTATIONS[..]),
+            o in proptest::sample::select(&Orientation::ALL[..]),
             eighths in 1u32..=8,
         ) {
             let (sw, sh) = ((w * eighths).div_ceil(8), (h * eighths).div_ceil(8));

@@ -23,6 +23,18 @@ pub enum Orientation {
 }
 
 impl Orientation {
+    /// The eight orientations, in EXIF order (1–8).
+    pub const ALL: [Orientation; 8] = [
+        Orientation::Normal,
+        Orientation::FlipHorizontal,
+        Orientation::Rotate180,
+        Orientation::FlipVertical,
+        Orientation::Transpose,
+        Orientation::Rotate90,
+        Orientation::Transverse,
+        Orientation::Rotate270,
+    ];
+
     /// The orientation of an EXIF value; 0 and values above 8 (invalid) mean [`Normal`](Orientation::Normal).
     pub fn from_exif(value: u16) -> Orientation {
         match value {
@@ -144,20 +156,9 @@ impl Orientation {
 mod tests {
     use super::*;
 
-    const ALL: [Orientation; 8] = [
-        Orientation::Normal,
-        Orientation::FlipHorizontal,
-        Orientation::Rotate180,
-        Orientation::FlipVertical,
-        Orientation::Transpose,
-        Orientation::Rotate90,
-        Orientation::Transverse,
-        Orientation::Rotate270,
-    ];
-
     #[test]
     fn exif_values_round_trip_and_invalid_is_normal() {
-        for o in ALL {
+        for o in Orientation::ALL {
             assert_eq!(Orientation::from_exif(o.exif_value()), o);
         }
         assert_eq!(Orientation::from_exif(0), Orientation::Normal);
@@ -200,7 +201,7 @@ mod tests {
             b"dbca", // 7: transverse
             b"bdac", // 8: rotate 90 counter-clockwise
         ];
-        for (o, want) in ALL.into_iter().zip(expected) {
+        for (o, want) in Orientation::ALL.into_iter().zip(expected) {
             assert_eq!(
                 o.apply_to_square(stored.clone(), 2, 1),
                 want.to_vec(),
@@ -215,7 +216,7 @@ mod tests {
     fn continuous_mapping_agrees_with_pixels() {
         let side = 5usize;
         let stored: Vec<u8> = (0..(side * side) as u8).collect();
-        for o in ALL {
+        for o in Orientation::ALL {
             let upright = o.apply_to_square(stored.clone(), side, 1);
             for y in 0..side {
                 for x in 0..side {
