@@ -16,6 +16,8 @@ use userphoto::{bench_support, ingest, Options, PhotoSize};
 /// A photo-like RGB test card: smooth gradients with hard-edged shapes and fine texture, so
 /// the encoder and the resampler both have real work.
 fn test_card(width: u32, height: u32) -> Vec<u8> {
+    // Bounded: the bench's own fixed sizes.
+    #[allow(clippy::disallowed_methods)]
     let mut pixels = Vec::with_capacity((width * height * 3) as usize);
     for y in 0..height {
         for x in 0..width {

@@ -40,6 +40,8 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
     // the buffer while reading.
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let capacity = len.min(limit.saturating_add(1)).min(usize::MAX as u64) as usize;
+    // Bounded: at most the input limit plus one byte, checked on the line above.
+    #[allow(clippy::disallowed_methods)]
     let mut bytes = Vec::with_capacity(capacity);
     file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)

@@ -216,7 +216,7 @@ pub fn xmp_packet() -> Vec<u8> {
 pub fn insert_segment(jpeg: &[u8], marker: u8, payload: &[u8]) -> Vec<u8> {
     assert_eq!(&jpeg[..2], &[0xFF, 0xD8], "not a JPEG");
     let length = u16::try_from(payload.len() + 2).expect("segment payload under 64 KiB");
-    let mut out = Vec::with_capacity(jpeg.len() + payload.len() + 4);
+    let mut out = Vec::new();
     out.extend_from_slice(&jpeg[..2]);
     out.extend_from_slice(&[0xFF, marker]);
     out.extend_from_slice(&length.to_be_bytes());
