@@ -123,3 +123,38 @@ fn every_boundary_is_inclusive() {
         }
     }
 }
+
+/// The chroma sampling of a baseline JPEG's frame header: the (horizontal, vertical) factors
+/// of its first component, 1x1 for 4:4:4 and 2x2 for 4:2:0.
+fn luma_sampling(jpeg: &[u8]) -> (u8, u8) {
+    let mut at = 2;
+    while at + 4 <= jpeg.len() {
+        assert_eq!(jpeg[at], 0xFF, "a marker at byte {at}");
+        let marker = jpeg[at + 1];
+        let length = usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
+        if marker == 0xC0 {
+            // SOF0: length, precision, height, width, count, then id and factors per component.
+            let factors = jpeg[at + 11];
+            return (factors >> 4, factors & 0x0F);
+        }
+        at += 2 + length;
+    }
+    panic!("no baseline frame header");
+}
+
+#[test]
+fn small_sizes_keep_full_chroma_and_large_sizes_halve_it() {
+    let set = ingest_ok(&source(1000, 1000));
+    assert_eq!(set.len(), 9);
+    for rendition in set.iter() {
+        let side = rendition.width();
+        let expected = if side <= 240 { (1, 1) } else { (2, 2) };
+        assert_eq!(
+            luma_sampling(rendition.bytes()),
+            expected,
+            "chroma sampling of the {side}x{side} rendition"
+        );
+        // Both decoders read it back at its size.
+        decode_rendition(rendition.bytes(), side);
+    }
+}
