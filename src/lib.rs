@@ -79,7 +79,7 @@ pub use crate::sniff::Format;
 /// It changes with every release of the crate and whenever a change to decoding, colour,
 /// resizing or encoding alters the output. Stores of precomputed renditions (such as the
 /// manifest `userphoto precompute` keeps) record it to know which photos to render again.
-pub const PIPELINE_VERSION: &str = concat!("userphoto ", env!("CARGO_PKG_VERSION"), ", pipeline 1");
+pub const PIPELINE_VERSION: &str = concat!("userphoto ", env!("CARGO_PKG_VERSION"), ", pipeline 2");
 
 /// Renders every size of the photo in `bytes`.
 ///
