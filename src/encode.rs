@@ -10,7 +10,7 @@ use crate::error::Error;
 /// more than it saves: on the corpus, 4:4:4 halves the median DSSIM of these sizes (12-MP
 /// photo at 120x120: 0.0027 with 4:2:0, 0.0008 with 4:4:4) for about 3 % more bytes over the
 /// whole set, since the large sizes dominate it. See BENCHMARKS.md.
-pub(crate) const FULL_CHROMA_MAX_SIDE: u32 = 240;
+const FULL_CHROMA_MAX_SIDE: u32 = 240;
 
 /// Encodes packed RGB8 `pixels` of `side` x `side` as a JPEG: 4:4:4 chroma up to
 /// [`FULL_CHROMA_MAX_SIDE`] and 4:2:0 above, optimised Huffman tables, a JFIF header and

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{decode_rendition, ingest_ok, sides, synth};
+use common::{decode_rendition, ingest_ok, jpeg_segments, sides, synth};
 use image::ImageFormat;
 use userphoto::{ingest, Error, Options, PhotoSize};
 
@@ -127,19 +127,13 @@ fn every_boundary_is_inclusive() {
 /// The chroma sampling of a baseline JPEG's frame header: the (horizontal, vertical) factors
 /// of its first component, 1x1 for 4:4:4 and 2x2 for 4:2:0.
 fn luma_sampling(jpeg: &[u8]) -> (u8, u8) {
-    let mut at = 2;
-    while at + 4 <= jpeg.len() {
-        assert_eq!(jpeg[at], 0xFF, "a marker at byte {at}");
-        let marker = jpeg[at + 1];
-        let length = usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
-        if marker == 0xC0 {
-            // SOF0: length, precision, height, width, count, then id and factors per component.
-            let factors = jpeg[at + 11];
-            return (factors >> 4, factors & 0x0F);
-        }
-        at += 2 + length;
-    }
-    panic!("no baseline frame header");
+    let (_, frame) = jpeg_segments(jpeg)
+        .into_iter()
+        .find(|(marker, _)| *marker == 0xC0)
+        .expect("a baseline frame header");
+    // SOF0 payload: precision, height, width, component count, then id and factors of each.
+    let factors = frame[7];
+    (factors >> 4, factors & 0x0F)
 }
 
 #[test]

@@ -25,9 +25,8 @@ if [ ! -f "$photo" ]; then
     "$venv/bin/python" -c "import PIL" 2>/dev/null || "$venv/bin/pip" install --quiet pillow
     photo="$target/graph-sdk-photo.jpg"
     "$venv/bin/python" - "$photo" <<'PY'
-import random, sys
+import sys
 from PIL import Image, ImageFilter
-random.seed(7)
 side = 720
 image = Image.radial_gradient("L").resize((side, side)).convert("RGB")
 noise = Image.effect_noise((side, side), 40).convert("RGB")
