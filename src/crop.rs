@@ -13,15 +13,15 @@ pub(crate) struct Rect {
 }
 
 impl Rect {
-    /// This rectangle in an image scaled from `from` to `to` (width, height).
-    pub fn scaled(self, from: (u32, u32), to: (u32, u32)) -> Rect {
-        let sx = f64::from(to.0) / f64::from(from.0);
-        let sy = f64::from(to.1) / f64::from(from.1);
+    /// This rectangle seen from `origin` (its coordinates less the origin's), then scaled by
+    /// `factor`: where it lies in a region of the image starting at `origin` and decoded at
+    /// `factor` of full scale.
+    pub fn relative_scaled(self, origin: (u32, u32), factor: f64) -> Rect {
         Rect {
-            left: self.left * sx,
-            top: self.top * sy,
-            width: self.width * sx,
-            height: self.height * sy,
+            left: (self.left - f64::from(origin.0)) * factor,
+            top: (self.top - f64::from(origin.1)) * factor,
+            width: self.width * factor,
+            height: self.height * factor,
         }
     }
 
@@ -153,7 +153,7 @@ mod tests {
             eighths in 1u32..=8,
         ) {
             let (sw, sh) = ((w * eighths).div_ceil(8), (h * eighths).div_ceil(8));
-            let r = stored_centre_square(w, h, o).scaled((w, h), (sw, sh));
+            let r = stored_centre_square(w, h, o).relative_scaled((0, 0), f64::from(eighths) / 8.0);
             let (left, top, rw, rh) = r.enclosing_pixels(sw, sh);
             proptest::prop_assert!(left + rw <= sw && top + rh <= sh);
             proptest::prop_assert!(rw > 0 && rh > 0);

@@ -7,6 +7,7 @@ use image::{DynamicImage, ImageDecoder, ImageError};
 use crate::crop::{self, Rect};
 use crate::error::Error;
 use crate::header;
+use crate::jpeg_crop;
 use crate::jpeg_scan;
 use crate::options::Limits;
 use crate::orient::Orientation;
@@ -120,24 +121,6 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
         .unwrap_or_default();
     let sizes = sizes_for(width, height, orientation)?;
 
-    // Decode in the DCT domain at the smallest of 1/8, 1/4, 1/2, 1 that keeps the square's
-    // side at least as large as the largest rendition.
-    let target = sizes[sizes.len() - 1].side();
-    // Sides come from u16 fields, so times 8 they still fit a u32.
-    let short = width.min(height);
-    let eighths = [1u32, 2, 4, 8]
-        .into_iter()
-        .find(|&n| (short * n).div_ceil(8) >= target)
-        .unwrap_or(8);
-    let request = |side: u32| u16::try_from((side * eighths).div_ceil(8)).unwrap_or(u16::MAX);
-    let (scaled_w, scaled_h) = decoder
-        .scale(request(width), request(height))
-        .map_err(from_jpeg)?;
-    decoder.set_max_decoding_buffer_size(
-        usize::try_from(limits.decoder_allocation()).unwrap_or(usize::MAX),
-    );
-    let icc = decoder.icc_profile();
-    let pixels = decoder.decode().map_err(from_jpeg)?;
     let channels = match info.pixel_format {
         jpeg_decoder::PixelFormat::L8 => Channels::Gray,
         jpeg_decoder::PixelFormat::RGB24 => Channels::Rgb,
@@ -146,27 +129,29 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
             return Err(Error::unsupported(Format::Jpeg, "16-bit samples"));
         }
     };
-    let (scaled_w, scaled_h) = (u32::from(scaled_w), u32::from(scaled_h));
-    let expected = usize::try_from(u64::from(scaled_w) * u64::from(scaled_h))
-        .ok()
-        .and_then(|pixels| pixels.checked_mul(channels.count()));
-    if Some(pixels.len()) != expected {
-        return Err(Error::corrupt(
-            Format::Jpeg,
-            format!(
-                "decoded {} bytes of pixels, not the {scaled_w}x{scaled_h} the header declares",
-                pixels.len()
-            ),
-        ));
-    }
-    let raster = Raster {
-        width: scaled_w,
-        height: scaled_h,
-        channels,
-        data: pixels,
+    // Decode in the DCT domain at the smallest scale the decoder offers that keeps the
+    // square's side at least `headroom` times the largest rendition's (see `dct_scales`).
+    let target = sizes[sizes.len() - 1].side();
+    // Sides come from u16 fields, so times 8 they still fit a u32.
+    let short = width.min(height);
+    let (scales, headroom) = dct_scales(channels);
+    let eighths = scales
+        .iter()
+        .copied()
+        .find(|&n| (short * n).div_ceil(8) * headroom.1 >= target * headroom.0)
+        .unwrap_or(8);
+    let icc = decoder.icc_profile();
+
+    // Leave out, undecoded, the restart intervals wholly outside the square where the file
+    // allows it (see jpeg_crop); the region decoded then starts at `origin`.
+    let square = crop::stored_centre_square(width, height, orientation);
+    let cropped = jpeg_crop::crop_to_intervals(bytes, square);
+    let (source, origin, region) = match &cropped {
+        Some(c) => (c.bytes.as_slice(), (c.left, c.top), (c.width, c.height)),
+        None => (bytes, (0, 0), (width, height)),
     };
-    let square = crop::stored_centre_square(width, height, orientation)
-        .scaled((width, height), (scaled_w, scaled_h));
+    let raster = decode_jpeg_pixels(source, eighths, channels, region, limits)?;
+    let square = square.relative_scaled(origin, f64::from(eighths) / 8.0);
     Ok(crop_to_square(
         raster,
         square,
@@ -175,6 +160,79 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
         sizes,
         (width, height),
     ))
+}
+
+/// The scales, in eighths, at which the decoder used for `channels` can decode in the DCT
+/// domain, and the headroom (as a fraction) to keep over the largest rendition's side.
+///
+/// Scaling in the DCT domain is close to averaging blocks of pixels, which aliases: leaving
+/// Lanczos3 at least the last 1.5x of the reduction gives the large sizes the DSSIM of a full
+/// decode (12-MP photo at 648x648: 0.00106 from a 1/4-scale decode, 0.00097 from 3/8 or 1/2;
+/// see BENCHMARKS.md). libjpeg-turbo offers every eighth, so that costs little (3/8 instead of
+/// 1/4 on a 12-MP photo, about a tenth more time). jpeg-decoder offers only 1/8, 1/4, 1/2 and
+/// 1, where the step up quadruples the pixels decoded and resampled (about 45 % more time on
+/// a 12-MP photo), so with it the square is only kept at least as large as the largest size.
+fn dct_scales(channels: Channels) -> (&'static [u32], (u32, u32)) {
+    if cfg!(feature = "turbojpeg") && matches!(channels, Channels::Gray | Channels::Rgb) {
+        (&[1, 2, 3, 4, 5, 6, 7, 8], (3, 2))
+    } else {
+        (&[1, 2, 4, 8], (1, 1))
+    }
+}
+
+/// Decodes the pixels of the JPEG `bytes`, whose frame is `size` (width, height), at
+/// `eighths`/8 of full scale in the DCT domain, as `channels`.
+fn decode_jpeg_pixels(
+    bytes: &[u8],
+    eighths: u32,
+    channels: Channels,
+    size: (u32, u32),
+    limits: &Limits,
+) -> Result<Raster, Error> {
+    let scaled = |side: u32| (side * eighths).div_ceil(8);
+    let (width, height) = (scaled(size.0), scaled(size.1));
+    #[cfg(feature = "turbojpeg")]
+    if matches!(channels, Channels::Gray | Channels::Rgb) {
+        return crate::jpeg_turbo::decode_scaled(bytes, eighths, channels, (width, height));
+    }
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    decoder.read_info().map_err(from_jpeg)?;
+    // Sides come from u16 fields, and scaling never enlarges them.
+    let request = |side: u32| u16::try_from(side).unwrap_or(u16::MAX);
+    let got = decoder
+        .scale(request(width), request(height))
+        .map_err(from_jpeg)?;
+    if (u32::from(got.0), u32::from(got.1)) != (width, height) {
+        return Err(Error::corrupt(
+            Format::Jpeg,
+            format!(
+                "the decoder scales to {}x{}, not the {width}x{height} expected",
+                got.0, got.1
+            ),
+        ));
+    }
+    decoder.set_max_decoding_buffer_size(
+        usize::try_from(limits.decoder_allocation()).unwrap_or(usize::MAX),
+    );
+    let pixels = decoder.decode().map_err(from_jpeg)?;
+    let expected = usize::try_from(u64::from(width) * u64::from(height))
+        .ok()
+        .and_then(|pixels| pixels.checked_mul(channels.count()));
+    if Some(pixels.len()) != expected {
+        return Err(Error::corrupt(
+            Format::Jpeg,
+            format!(
+                "decoded {} bytes of pixels, not the {width}x{height} the header declares",
+                pixels.len()
+            ),
+        ));
+    }
+    Ok(Raster {
+        width,
+        height,
+        channels,
+        data: pixels,
+    })
 }
 
 fn decode_with_image(

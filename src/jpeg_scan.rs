@@ -17,7 +17,7 @@ const EOI: u8 = 0xD9;
 const SOS: u8 = 0xDA;
 const TEM: u8 = 0x01;
 
-fn is_rst(marker: u8) -> bool {
+pub(crate) fn is_rst(marker: u8) -> bool {
     (0xD0..=0xD7).contains(&marker)
 }
 
@@ -59,9 +59,9 @@ pub(crate) fn count_scans(bytes: &[u8], ceiling: u32) -> u32 {
 
 /// The position of the next marker code (the byte after its `0xFF` and any fill bytes) at or
 /// after `at`, skipping bytes that are not part of a marker as tolerant decoders do.
-fn next_marker(bytes: &[u8], mut at: usize) -> Option<usize> {
+pub(crate) fn next_marker(bytes: &[u8], mut at: usize) -> Option<usize> {
     loop {
-        at += bytes.get(at..)?.iter().position(|&b| b == 0xFF)?;
+        at += memchr::memchr(0xFF, bytes.get(at..)?)?;
         while *bytes.get(at)? == 0xFF {
             at += 1;
         }
@@ -77,10 +77,7 @@ fn next_marker(bytes: &[u8], mut at: usize) -> Option<usize> {
 /// not a restart marker, or the end of the bytes.
 fn end_of_entropy_coded_data(bytes: &[u8], mut at: usize) -> usize {
     loop {
-        let Some(ff) = bytes
-            .get(at..)
-            .and_then(|rest| rest.iter().position(|&b| b == 0xFF))
-        else {
+        let Some(ff) = bytes.get(at..).and_then(|rest| memchr::memchr(0xFF, rest)) else {
             return bytes.len();
         };
         let ff = at + ff;

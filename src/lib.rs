@@ -49,7 +49,10 @@ mod encode;
 mod error;
 mod etag;
 mod header;
+mod jpeg_crop;
 mod jpeg_scan;
+#[cfg(feature = "turbojpeg")]
+mod jpeg_turbo;
 mod metadata;
 mod options;
 mod orient;
@@ -79,7 +82,18 @@ pub use crate::sniff::Format;
 /// It changes with every release of the crate and whenever a change to decoding, colour,
 /// resizing or encoding alters the output. Stores of precomputed renditions (such as the
 /// manifest `userphoto precompute` keeps) record it to know which photos to render again.
-pub const PIPELINE_VERSION: &str = concat!("userphoto ", env!("CARGO_PKG_VERSION"), ", pipeline 2");
+/// Builds with the `turbojpeg` feature decode JPEGs with libjpeg-turbo, whose pixels differ
+/// slightly, so their value says so.
+#[cfg(not(feature = "turbojpeg"))]
+pub const PIPELINE_VERSION: &str = concat!("userphoto ", env!("CARGO_PKG_VERSION"), ", pipeline 3");
+/// Names the rendering pipeline: builds with the same value give byte-identical renditions for
+/// the same input bytes and [`Options`]. See the default build's documentation.
+#[cfg(feature = "turbojpeg")]
+pub const PIPELINE_VERSION: &str = concat!(
+    "userphoto ",
+    env!("CARGO_PKG_VERSION"),
+    ", pipeline 3, libjpeg-turbo"
+);
 
 /// Renders every size of the photo in `bytes`.
 ///
@@ -93,19 +107,8 @@ pub const PIPELINE_VERSION: &str = concat!("userphoto ", env!("CARGO_PKG_VERSION
 /// [`Corrupt`](Error::Corrupt), [`DimensionsTooLarge`](Error::DimensionsTooLarge) or
 /// [`TooSmall`](Error::TooSmall). Bad input never panics.
 pub fn ingest(bytes: &[u8], options: &Options) -> Result<PhotoSet, Error> {
-    let limits = &options.limits;
-    if bytes.is_empty() {
-        return Err(Error::Empty);
-    }
-    let size = bytes.len() as u64;
-    if size > limits.max_input_bytes {
-        return Err(Error::TooLarge {
-            size,
-            limit: limits.max_input_bytes,
-        });
-    }
-    let format = Format::sniff(bytes).ok_or_else(|| Error::unknown_format(bytes))?;
-    let decoded = decode::decode(bytes, format, limits)?;
+    let format = recognise(bytes, &options.limits)?;
+    let decoded = decode::decode(bytes, format, &options.limits)?;
     let source = SourceInfo {
         format,
         width: decoded.upright_size.0,
@@ -131,12 +134,41 @@ pub fn ingest(bytes: &[u8], options: &Options) -> Result<PhotoSet, Error> {
     Ok(PhotoSet::new(renditions, source))
 }
 
-/// Steps of [`ingest`] exposed for the crate's own benchmarks (`benches/ingest.rs`), so the
-/// hot path can be timed alone. Not part of the stable API.
+/// The format of `bytes`, once they are known to be neither empty nor over the input limit.
+fn recognise(bytes: &[u8], limits: &Limits) -> Result<Format, Error> {
+    if bytes.is_empty() {
+        return Err(Error::Empty);
+    }
+    let size = bytes.len() as u64;
+    if size > limits.max_input_bytes {
+        return Err(Error::TooLarge {
+            size,
+            limit: limits.max_input_bytes,
+        });
+    }
+    Format::sniff(bytes).ok_or_else(|| Error::unknown_format(bytes))
+}
+
+/// Steps of [`ingest`] exposed for the crate's own benchmarks (`benches/ingest.rs`) and fuzz
+/// targets (`fuzz/`), so the hot path can be timed, and the decoders fuzzed, alone. Not part
+/// of the stable API.
 #[doc(hidden)]
 pub mod bench_support {
     use crate::crop::Rect;
-    use crate::{Error, PhotoSize};
+    use crate::{Error, Options, PhotoSize};
+
+    /// Runs the steps of [`ingest`](crate::ingest) up to and including the conversion to
+    /// sRGB, with the same checks, and gives the width and height of the decoded pixels: what
+    /// every size would then be resampled from.
+    pub fn decode(bytes: &[u8], options: &Options) -> Result<(u32, u32), Error> {
+        let format = crate::recognise(bytes, &options.limits)?;
+        let decoded = crate::decode::decode(bytes, format, &options.limits)?;
+        let (width, height) = (decoded.raster.width, decoded.raster.height);
+        let rgb =
+            crate::color::to_srgb_rgb(decoded.raster, decoded.icc.as_deref(), options.background);
+        debug_assert_eq!(rgb.len() as u64, u64::from(width) * u64::from(height) * 3);
+        Ok((width, height))
+    }
 
     /// Resamples a packed RGB8 square of `side` x `side` to each of `sizes`, as `ingest` does.
     pub fn resize_square(pixels: &[u8], side: u32, sizes: &[PhotoSize]) -> Vec<Vec<u8>> {

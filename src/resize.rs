@@ -7,15 +7,17 @@ use rayon::prelude::*;
 use crate::crop::Rect;
 use crate::size::PhotoSize;
 
-/// Sizes below this are resampled from the rendition of this size rather than from the
-/// source square, when the set has it: a Lanczos3 pass from a large square costs in proportion
-/// to the square's area whatever the target, so the small sizes are far cheaper from 240x240,
-/// at no measurable cost in quality (see BENCHMARKS.md).
-const CASCADE_FROM: PhotoSize = PhotoSize::S240;
+/// Renditions that smaller sizes are resampled from, when the set has them, rather than from
+/// the source square: each size comes from the smallest of these larger than itself (648 and
+/// 504 from the source, 432–240 from 504, 120–48 from 240). A Lanczos3 pass costs in proportion
+/// to its source's area whatever the target, so this keeps the cost of a set close to that of
+/// its two largest sizes however large the decoded square, at no measurable cost in quality
+/// (see BENCHMARKS.md).
+const CASCADE_FROM: [PhotoSize; 2] = [PhotoSize::S504, PhotoSize::S240];
 
 /// Resamples `square` of the packed RGB8 image `pixels` (`width` x `height`) to each of
-/// `sizes`, giving packed RGB8 squares in the same order. Sizes run in parallel on the current
-/// rayon pool.
+/// `sizes` (ascending), giving packed RGB8 squares in the same order. Sizes of each step of
+/// the cascade run in parallel on the current rayon pool.
 pub(crate) fn resize_all(
     pixels: &[u8],
     width: u32,
@@ -23,38 +25,45 @@ pub(crate) fn resize_all(
     square: Rect,
     sizes: &[PhotoSize],
 ) -> Vec<Vec<u8>> {
-    let cascade = sizes.contains(&CASCADE_FROM);
-    let from_source = |size: &PhotoSize| !cascade || *size >= CASCADE_FROM;
-    let large: Vec<(PhotoSize, Vec<u8>)> = sizes
+    // The rendition each size is resampled from, or None for the source square.
+    let parent = |size: PhotoSize| {
+        CASCADE_FROM
+            .iter()
+            .rev()
+            .find(|&&anchor| anchor > size && sizes.contains(&anchor))
+            .copied()
+    };
+    let mut done: Vec<(PhotoSize, Vec<u8>)> = sizes
         .par_iter()
-        .filter(|s| from_source(s))
+        .filter(|&&size| parent(size).is_none())
         .map_init(Resizer::new, |resizer, &size| {
             let out = resize_square(resizer, pixels, width, height, square, size.side());
             (size, out)
         })
         .collect();
-    let mut all = large;
-    if let Some((_, base)) = all.iter().find(|(s, _)| *s == CASCADE_FROM) {
-        let side = f64::from(CASCADE_FROM.side());
+    for anchor in CASCADE_FROM {
+        let Some((_, base)) = done.iter().find(|(size, _)| *size == anchor) else {
+            continue;
+        };
+        let side = anchor.side();
         let whole = Rect {
             left: 0.0,
             top: 0.0,
-            width: side,
-            height: side,
+            width: f64::from(side),
+            height: f64::from(side),
         };
-        let small: Vec<(PhotoSize, Vec<u8>)> = sizes
+        let children: Vec<(PhotoSize, Vec<u8>)> = sizes
             .par_iter()
-            .filter(|s| !from_source(s))
+            .filter(|&&size| parent(size) == Some(anchor))
             .map_init(Resizer::new, |resizer, &size| {
-                let base_side = CASCADE_FROM.side();
-                let out = resize_square(resizer, base, base_side, base_side, whole, size.side());
+                let out = resize_square(resizer, base, side, side, whole, size.side());
                 (size, out)
             })
             .collect();
-        all.extend(small);
+        done.extend(children);
     }
-    all.sort_by_key(|(size, _)| *size);
-    all.into_iter().map(|(_, pixels)| pixels).collect()
+    done.sort_by_key(|(size, _)| *size);
+    done.into_iter().map(|(_, pixels)| pixels).collect()
 }
 
 /// Resamples `square` of the packed RGB8 image `pixels` (`width` x `height`) to `side` x `side`

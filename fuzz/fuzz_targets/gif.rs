@@ -1,4 +1,4 @@
-//! The Gif decode path: `ingest` on bytes made to start as Gif does.
+//! The Gif decode path: what `ingest` does before resampling, on bytes made to start as Gif does.
 #![no_main]
 #![forbid(unsafe_code)]
 
@@ -8,5 +8,5 @@ use userphoto::Format;
 mod common;
 
 fuzz_target!(|data: &[u8]| {
-    common::ingest_as(Format::Gif, data);
+    common::decode_as(Format::Gif, data);
 });

@@ -1,4 +1,4 @@
-//! The Jpeg decode path: `ingest` on bytes made to start as Jpeg does.
+//! The Jpeg decode path: what `ingest` does before resampling, on bytes made to start as Jpeg does.
 #![no_main]
 #![forbid(unsafe_code)]
 
@@ -8,5 +8,5 @@ use userphoto::Format;
 mod common;
 
 fuzz_target!(|data: &[u8]| {
-    common::ingest_as(Format::Jpeg, data);
+    common::decode_as(Format::Jpeg, data);
 });

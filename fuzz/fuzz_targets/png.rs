@@ -1,4 +1,4 @@
-//! The Png decode path: `ingest` on bytes made to start as Png does.
+//! The Png decode path: what `ingest` does before resampling, on bytes made to start as Png does.
 #![no_main]
 #![forbid(unsafe_code)]
 
@@ -8,5 +8,5 @@ use userphoto::Format;
 mod common;
 
 fuzz_target!(|data: &[u8]| {
-    common::ingest_as(Format::Png, data);
+    common::decode_as(Format::Png, data);
 });

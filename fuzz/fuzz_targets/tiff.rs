@@ -1,4 +1,4 @@
-//! The Tiff decode path: `ingest` on bytes made to start as Tiff does.
+//! The Tiff decode path: what `ingest` does before resampling, on bytes made to start as Tiff does.
 #![no_main]
 #![forbid(unsafe_code)]
 
@@ -8,5 +8,5 @@ use userphoto::Format;
 mod common;
 
 fuzz_target!(|data: &[u8]| {
-    common::ingest_as(Format::Tiff, data);
+    common::decode_as(Format::Tiff, data);
 });

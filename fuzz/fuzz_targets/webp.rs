@@ -1,4 +1,4 @@
-//! The WebP decode path: `ingest` on bytes made to start as WebP does.
+//! The WebP decode path: what `ingest` does before resampling, on bytes made to start as WebP does.
 #![no_main]
 #![forbid(unsafe_code)]
 
@@ -8,5 +8,5 @@ use userphoto::Format;
 mod common;
 
 fuzz_target!(|data: &[u8]| {
-    common::ingest_as(Format::WebP, data);
+    common::decode_as(Format::WebP, data);
 });
