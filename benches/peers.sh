@@ -79,15 +79,29 @@ say "userphoto: building in release"
 (cd "$ROOT" && cargo build --release --quiet -p userphoto --example quality)
 USERPHOTO=$TARGET/release/userphoto
 QUALITY_TOOL=$TARGET/release/examples/quality
+# The build with the turbojpeg feature (libjpeg-turbo, built from source with cmake and nasm),
+# in a target folder of its own; left out, with a message, when it cannot be built.
+TURBO_TARGET=$TARGET/turbojpeg
+USERPHOTO_TURBO=$TURBO_TARGET/release/userphoto
+HAVE_TURBO=0
+if command -v cmake >/dev/null && command -v nasm >/dev/null \
+    && (cd "$ROOT" && cargo build --release --quiet -p userphoto-cli --bin userphoto \
+        --features turbojpeg --target-dir "$TURBO_TARGET"); then
+    HAVE_TURBO=1
+else
+    echo "peers.sh: the turbojpeg build needs cmake and nasm; userphoto-turbo is left out" >&2
+fi
 
 # The tools, in the order they take turns.
-TOOLS=(userphoto pillow sharp-once sharp)
+TOOLS=(userphoto)
+[[ $HAVE_TURBO == 1 ]] && TOOLS+=(userphoto-turbo)
+TOOLS+=(pillow sharp-once sharp)
 [[ $HAVE_PYVIPS == 1 ]] && TOOLS+=(pyvips)
-PEER_TOOLS=("${TOOLS[@]:1}")
 # Sets CMD to the command line of tool $1 over input folder $2 into output folder $3.
 tool_command() {
     case $1 in
         userphoto) CMD=("$USERPHOTO" precompute "$2" "$3" --quality "$QUALITY" --quiet) ;;
+        userphoto-turbo) CMD=("$USERPHOTO_TURBO" precompute "$2" "$3" --quality "$QUALITY" --quiet) ;;
         pillow) CMD=("$PY" "$PEERS/pillow_batch.py" "$2" "$3" "$QUALITY") ;;
         sharp-once) CMD=(node "$PEERS/sharp_once_batch.js" "$2" "$3" "$QUALITY") ;;
         sharp) CMD=(node "$PEERS/sharp_batch.js" "$2" "$3" "$QUALITY") ;;
@@ -126,13 +140,13 @@ for set in $SETS; do
             tool_command "$tool" "$INPUTS/$set" "$out"
             /usr/bin/time -f '%e %M' -o "$WORK/time" "${CMD[@]}" >"$WORK/$set.$tool.log" 2>&1 || status=$?
             # userphoto exits 1 when it rejected a photo; the peers count rejections and exit 0.
-            if [[ $status != 0 && ! ($tool == userphoto && $status == 1) ]]; then
+            if [[ $status != 0 && ! ($tool == userphoto* && $status == 1) ]]; then
                 cat "$WORK/$set.$tool.log" >&2
                 die "$tool failed on $set (exit $status)"
             fi
             read -r wall rss < <(tail -n 1 "$WORK/time")
             printf '%s\t%s\t%s\t%s\t%s\n' "$set" "$tool" "$round" "$wall" "$rss" >>"$TIMES"
-            printf '  round %s  %-10s %6.2f s  %4d MiB  %s\n' "$round" "$tool" "$wall" $((rss / 1024)) \
+            printf '  round %s  %-15s %6.2f s  %4d MiB  %s\n' "$round" "$tool" "$wall" $((rss / 1024)) \
                 "$(outcome "$WORK/$set.$tool.log")" >&2
         done
     done
@@ -161,7 +175,7 @@ say "report"
     "$PY" - "$TIMES" "$WORK" "$SETS" "${TOOLS[*]}" <<'PYTHON'
 import csv, statistics, sys
 times_path, work, sets, tools = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split()
-peers = [t for t in tools if t != "userphoto"]
+peers = [t for t in tools if not t.startswith("userphoto")]
 sizes = [48, 64, 96, 120, 240, 360, 432, 504, 648]
 times = {}
 for set_, tool, _round, wall, rss in csv.reader(open(times_path), delimiter="\t"):
