@@ -1,11 +1,12 @@
 //! Criterion benchmarks of the ingest hot path.
 //!
 //! Whole ingest per input kind (12-MP baseline JPEG, progressive JPEG, PNG with alpha, small
-//! avatar), the resize step alone and the encode step alone. The 12-MP photo is the corpus's
+//! avatar), the decode step alone (everything before resampling, on the 12-MP photo), the
+//! resize step alone and the encode step alone. The 12-MP photo is the corpus's
 //! `photos/photo_olympus_ep3_12mp_4032x3024.jpg` when `$USERPHOTO_CORPUS` (default
 //! `../shared/corpus`) has it, otherwise a generated 4032x3024 JPEG.
 //!
-//! `cargo bench --bench ingest`
+//! `cargo bench --bench ingest` (add `--features turbojpeg` for the libjpeg-turbo build)
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -100,6 +101,19 @@ fn whole_ingest(c: &mut Criterion) {
     group.finish();
 }
 
+fn decode_alone(c: &mut Criterion) {
+    // Everything before resampling: header, interval skipping, scaled decode, crop, sRGB.
+    let options = Options::default();
+    let (name, camera) = twelve_megapixel_jpeg();
+    let mut group = c.benchmark_group("decode");
+    group.sample_size(20);
+    group.throughput(Throughput::Bytes(camera.len() as u64));
+    group.bench_with_input(BenchmarkId::from_parameter(name), &camera, |b, bytes| {
+        b.iter(|| bench_support::decode(black_box(bytes), &options).expect("decode"))
+    });
+    group.finish();
+}
+
 fn resize_alone(c: &mut Criterion) {
     // The square a 12-MP photo decodes to at 1/4 scale.
     let side = 756;
@@ -122,5 +136,11 @@ fn encode_alone(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, whole_ingest, resize_alone, encode_alone);
+criterion_group!(
+    benches,
+    whole_ingest,
+    decode_alone,
+    resize_alone,
+    encode_alone
+);
 criterion_main!(benches);

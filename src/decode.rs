@@ -150,7 +150,7 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
         Some(c) => (c.bytes.as_slice(), (c.left, c.top), (c.width, c.height)),
         None => (bytes, (0, 0), (width, height)),
     };
-    let raster = decode_jpeg_pixels(source, eighths, channels, region, limits)?;
+    let (raster, eighths) = decode_jpeg_pixels(source, eighths, channels, region, limits)?;
     let square = square.relative_scaled(origin, f64::from(eighths) / 8.0);
     Ok(crop_to_square(
         raster,
@@ -181,20 +181,33 @@ fn dct_scales(channels: Channels) -> (&'static [u32], (u32, u32)) {
 }
 
 /// Decodes the pixels of the JPEG `bytes`, whose frame is `size` (width, height), at
-/// `eighths`/8 of full scale in the DCT domain, as `channels`.
+/// `eighths`/8 of full scale in the DCT domain (or the next larger scale the decoder offers),
+/// as `channels`; gives the pixels and the scale used.
+///
+/// With the `turbojpeg` feature libjpeg-turbo decodes grey and colour files; anything it
+/// reports, even as a warning (extraneous bytes, a damaged restart interval), goes to
+/// jpeg-decoder instead, so damaged files get the same answer from both builds.
 fn decode_jpeg_pixels(
     bytes: &[u8],
     eighths: u32,
     channels: Channels,
     size: (u32, u32),
     limits: &Limits,
-) -> Result<Raster, Error> {
-    let scaled = |side: u32| (side * eighths).div_ceil(8);
-    let (width, height) = (scaled(size.0), scaled(size.1));
+) -> Result<(Raster, u32), Error> {
     #[cfg(feature = "turbojpeg")]
     if matches!(channels, Channels::Gray | Channels::Rgb) {
-        return crate::jpeg_turbo::decode_scaled(bytes, eighths, channels, (width, height));
+        let scaled = |side: u32| (side * eighths).div_ceil(8);
+        let expected = (scaled(size.0), scaled(size.1));
+        if let Ok(raster) = crate::jpeg_turbo::decode_scaled(bytes, eighths, channels, expected) {
+            return Ok((raster, eighths));
+        }
     }
+    let eighths = [1, 2, 4, 8]
+        .into_iter()
+        .find(|&n| n >= eighths)
+        .unwrap_or(8);
+    let scaled = |side: u32| (side * eighths).div_ceil(8);
+    let (width, height) = (scaled(size.0), scaled(size.1));
     let mut decoder = jpeg_decoder::Decoder::new(bytes);
     decoder.read_info().map_err(from_jpeg)?;
     // Sides come from u16 fields, and scaling never enlarges them.
@@ -227,12 +240,15 @@ fn decode_jpeg_pixels(
             ),
         ));
     }
-    Ok(Raster {
-        width,
-        height,
-        channels,
-        data: pixels,
-    })
+    Ok((
+        Raster {
+            width,
+            height,
+            channels,
+            data: pixels,
+        },
+        eighths,
+    ))
 }
 
 fn decode_with_image(

@@ -3,8 +3,10 @@
 //! libjpeg-turbo's Huffman decoding and scaled inverse DCT are faster than jpeg-decoder's, and
 //! its SIMD encoder faster than jpeg-encoder's; decoding a large photo and encoding its sizes
 //! are most of an ingest. Everything else stays as in the default build: the header is read,
-//! and every limit checked, by [`decode`](crate::decode) before this runs, and CMYK files
-//! (whose Adobe conventions jpeg-decoder handles) still go to jpeg-decoder.
+//! and every limit checked, by [`decode`](crate::decode) before this runs; CMYK files (whose
+//! Adobe conventions jpeg-decoder handles) still go to jpeg-decoder, and so does any file
+//! libjpeg-turbo reports a problem with, even a warning, so that damaged files get the same
+//! answer from both builds.
 
 use turbojpeg::{Compressor, Decompressor, Image, PixelFormat, ScalingFactor, Subsamp};
 
