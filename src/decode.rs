@@ -40,6 +40,9 @@ pub(crate) fn decode(bytes: &[u8], format: Format, limits: &Limits) -> Result<De
     match format {
         Format::Jpeg => decode_jpeg(bytes, limits),
         Format::Png => {
+            if let Some(problem) = header::png_palette_problem(bytes) {
+                return Err(Error::corrupt(format, problem));
+            }
             // The png crate keeps the limit it is created with for its own buffers: ancillary
             // chunks, the inflated ICC profile, a row. Give it the metadata budget; the pixel
             // buffer is bounded by `image_limits` in `decode_with_image`.

@@ -17,6 +17,29 @@ pub(crate) fn declared_dimensions(format: Format, bytes: &[u8]) -> Option<(u64, 
     }
 }
 
+/// What is wrong with a PNG's palette, if anything, found by walking its chunks (their
+/// lengths only) up to IEND or the end of the bytes: a PLTE chunk must hold whole RGB entries, at most 256 of them. The png crate
+/// (0.18.1) indexes past a palette whose length is not a multiple of 3 and panics, so such a
+/// file must not reach it.
+pub(crate) fn png_palette_problem(bytes: &[u8]) -> Option<String> {
+    let mut at = 8usize;
+    loop {
+        let length = usize::try_from(u32_be(bytes, at)?).ok()?;
+        let kind = bytes.get(at + 4..at + 8)?;
+        match kind {
+            b"PLTE" if length % 3 != 0 || length == 0 || length > 3 * 256 => {
+                return Some(format!(
+                    "the PLTE chunk is {length} bytes, not 1 to 256 RGB entries of 3 bytes"
+                ));
+            }
+            b"IEND" => return None,
+            _ => {}
+        }
+        // Length, type, data, CRC.
+        at = at.checked_add(12)?.checked_add(length)?;
+    }
+}
+
 fn u16_le(bytes: &[u8], at: usize) -> Option<u64> {
     let b = bytes.get(at..at + 2)?;
     Some(u64::from(u16::from_le_bytes([b[0], b[1]])))
@@ -135,5 +158,44 @@ mod tests {
         assert_eq!(declared_dimensions(Format::Bmp, &bmp), Some((640, 480)));
         bmp[22..26].copy_from_slice(&i32::MIN.to_le_bytes());
         assert_eq!(declared_dimensions(Format::Bmp, &bmp), Some((640, 1 << 31)));
+    }
+
+    /// A PNG of the given chunks (CRCs are not checked here, so they are left zero).
+    fn png_of(chunks: &[(&[u8; 4], usize)]) -> Vec<u8> {
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        for (kind, length) in chunks {
+            png.extend_from_slice(&(*length as u32).to_be_bytes());
+            png.extend_from_slice(*kind);
+            png.extend(std::iter::repeat_n(7u8, *length));
+            png.extend_from_slice(&[0; 4]);
+        }
+        png
+    }
+
+    #[test]
+    fn png_palettes_must_hold_whole_entries() {
+        let with_palette =
+            |length| png_of(&[(b"IHDR", 13), (b"PLTE", length), (b"IDAT", 9), (b"IEND", 0)]);
+        for good in [3, 48, 768] {
+            assert_eq!(
+                png_palette_problem(&with_palette(good)),
+                None,
+                "{good} bytes"
+            );
+        }
+        for bad in [0, 1, 25, 770, 771] {
+            let problem = png_palette_problem(&with_palette(bad)).expect("a bad palette");
+            assert!(problem.contains(&format!("{bad} bytes")), "{problem}");
+        }
+        // No palette, a truncated file, or a chunk length past the end: nothing to say.
+        let plain = png_of(&[(b"IHDR", 13), (b"IDAT", 9), (b"IEND", 0)]);
+        assert_eq!(png_palette_problem(&plain), None);
+        for end in 0..plain.len() {
+            assert_eq!(png_palette_problem(&plain[..end]), None);
+        }
+        let mut huge = png_of(&[(b"IHDR", 13)]);
+        huge.extend_from_slice(&u32::MAX.to_be_bytes());
+        huge.extend_from_slice(b"tEXt");
+        assert_eq!(png_palette_problem(&huge), None);
     }
 }
