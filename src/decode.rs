@@ -198,10 +198,10 @@ fn decode_jpeg_pixels(
     limits: &Limits,
 ) -> Result<(Raster, u32), Error> {
     #[cfg(feature = "turbojpeg")]
-    if matches!(channels, Channels::Gray | Channels::Rgb) {
+    {
         let scaled = |side: u32| (side * eighths).div_ceil(8);
         let expected = (scaled(size.0), scaled(size.1));
-        if let Ok(raster) = crate::jpeg_turbo::decode_scaled(bytes, eighths, channels, expected) {
+        if let Some(raster) = crate::jpeg_turbo::decode_scaled(bytes, eighths, channels, expected) {
             return Ok((raster, eighths));
         }
     }

@@ -10,60 +10,47 @@
 
 use turbojpeg::{Compressor, Decompressor, Image, PixelFormat, ScalingFactor, Subsamp};
 
-use crate::error::Error;
 use crate::options::Limits;
 use crate::raster::{Channels, Raster};
-use crate::sniff::Format;
 
-/// Decodes `bytes` at `eighths`/8 of full scale in the DCT domain, giving a raster of
-/// `channels`, which must be gray or RGB; `expected` is the scaled width and height the
-/// header declares (already checked against the limits).
+/// Decodes `bytes` at `eighths`/8 of full scale in the DCT domain into a raster of
+/// `channels` (gray or RGB), whose size must be `expected` (the scaled size the header
+/// declares, already checked against the limits). `None` for anything libjpeg-turbo reports,
+/// even a warning, and for other channels: the caller then decodes with jpeg-decoder, which
+/// gives the error, if any.
 pub(crate) fn decode_scaled(
     bytes: &[u8],
     eighths: u32,
     channels: Channels,
     expected: (u32, u32),
-) -> Result<Raster, Error> {
-    let fail = |e: turbojpeg::Error| Error::corrupt(Format::Jpeg, e.to_string());
+) -> Option<Raster> {
     let format = match channels {
         Channels::Gray => PixelFormat::GRAY,
         Channels::Rgb => PixelFormat::RGB,
-        _ => unreachable!("only gray and RGB JPEGs are decoded with libjpeg-turbo"),
+        _ => return None,
     };
-    let mut decompressor = Decompressor::new().map_err(fail)?;
+    let mut decompressor = Decompressor::new().ok()?;
     // The scan count was checked before; this stops libjpeg-turbo itself all the same.
-    decompressor
-        .set_scan_limit(Limits::MAX_JPEG_SCANS)
-        .map_err(fail)?;
+    decompressor.set_scan_limit(Limits::MAX_JPEG_SCANS).ok()?;
     let scale = ScalingFactor::new(eighths as usize, 8);
-    decompressor.set_scaling_factor(scale).map_err(fail)?;
-    let header = decompressor.read_header(bytes).map_err(fail)?.scaled(scale);
+    decompressor.set_scaling_factor(scale).ok()?;
+    let header = decompressor.read_header(bytes).ok()?.scaled(scale);
     let (width, height) = (header.width, header.height);
-    if (u32::try_from(width), u32::try_from(height)) != (Ok(expected.0), Ok(expected.1)) {
-        return Err(Error::corrupt(
-            Format::Jpeg,
-            format!(
-                "libjpeg-turbo reads a {width}x{height} frame, not the {}x{} expected",
-                expected.0, expected.1
-            ),
-        ));
+    if (u32::try_from(width).ok()?, u32::try_from(height).ok()?) != expected {
+        return None;
     }
     // Bounded: `expected` lies within the pixel limit, checked from the header.
     let pitch = width * channels.count();
     let mut pixels = vec![0u8; pitch * height];
-    decompressor
-        .decompress(
-            bytes,
-            Image {
-                pixels: pixels.as_mut_slice(),
-                width,
-                pitch,
-                height,
-                format,
-            },
-        )
-        .map_err(fail)?;
-    Ok(Raster {
+    let image = Image {
+        pixels: pixels.as_mut_slice(),
+        width,
+        pitch,
+        height,
+        format,
+    };
+    decompressor.decompress(bytes, image).ok()?;
+    Some(Raster {
         width: expected.0,
         height: expected.1,
         channels,
