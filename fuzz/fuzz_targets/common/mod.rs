@@ -1,6 +1,7 @@
 //! What the per-format targets share.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use userphoto::{Format, Limits, Options};
 
@@ -35,13 +36,27 @@ pub fn decode_as(format: Format, data: &[u8]) {
         }
         Cow::Owned(bytes)
     };
-    // 4 megapixels keeps each run fast while still decoding photos of a useful size.
-    let options = Options {
-        limits: Limits {
-            max_pixels: 4 << 20,
-            ..Limits::default()
-        },
-        ..Options::default()
-    };
-    let _ = userphoto::bench_support::decode(&bytes, &options);
+    let _ = userphoto::bench_support::decode(&bytes, options());
+}
+
+/// The options every run decodes with. The pixel limit is 4 megapixels, which keeps each run
+/// fast while still decoding photos of a useful size; `USERPHOTO_FUZZ_MAX_PIXELS` lowers it for
+/// lanes on small inputs, where a header declaring megapixels would otherwise make the decoder
+/// fill them on every run (the limit is checked from the header, so the rejection path is
+/// exercised either way).
+fn options() -> &'static Options {
+    static OPTIONS: OnceLock<Options> = OnceLock::new();
+    OPTIONS.get_or_init(|| {
+        let max_pixels = std::env::var("USERPHOTO_FUZZ_MAX_PIXELS")
+            .ok()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(4 << 20);
+        Options {
+            limits: Limits {
+                max_pixels,
+                ..Limits::default()
+            },
+            ..Options::default()
+        }
+    })
 }
