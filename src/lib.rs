@@ -85,14 +85,14 @@ pub use crate::sniff::Format;
 /// Builds with the `turbojpeg` feature decode JPEGs with libjpeg-turbo, whose pixels differ
 /// slightly, so their value says so.
 #[cfg(not(feature = "turbojpeg"))]
-pub const PIPELINE_VERSION: &str = concat!("userphoto ", env!("CARGO_PKG_VERSION"), ", pipeline 3");
+pub const PIPELINE_VERSION: &str = concat!("userphoto ", env!("CARGO_PKG_VERSION"), ", pipeline 4");
 /// Names the rendering pipeline: builds with the same value give byte-identical renditions for
 /// the same input bytes and [`Options`]. See the default build's documentation.
 #[cfg(feature = "turbojpeg")]
 pub const PIPELINE_VERSION: &str = concat!(
     "userphoto ",
     env!("CARGO_PKG_VERSION"),
-    ", pipeline 3, libjpeg-turbo"
+    ", pipeline 4, libjpeg-turbo"
 );
 
 /// Renders every size of the photo in `bytes`.

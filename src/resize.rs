@@ -1,23 +1,32 @@
 //! Resampling the centre square to each size.
 
-use fast_image_resize::images::{Image, ImageRef};
-use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::images::{TypedImage, TypedImageRef};
+use fast_image_resize::pixels::U8x3;
+use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use rayon::prelude::*;
 
 use crate::crop::Rect;
 use crate::size::PhotoSize;
 
-/// Renditions that smaller sizes are resampled from, when the set has them, rather than from
-/// the source square: each size comes from the smallest of these larger than itself (648 and
-/// 504 from the source, 432–240 from 504, 120–48 from 240). A Lanczos3 pass costs in proportion
-/// to its source's area whatever the target, so this keeps the cost of a set close to that of
-/// its two largest sizes however large the decoded square, at no measurable cost in quality
-/// (see BENCHMARKS.md).
-const CASCADE_FROM: [PhotoSize; 2] = [PhotoSize::S504, PhotoSize::S240];
+/// The rendition each size is resampled from when the set has it, rather than from the source
+/// square: 432 and 360 from 648, 240 from 504, 120–48 from 240 (648 and 504 always from the
+/// source). A Lanczos3 pass costs in proportion to its source's area whatever the target, so
+/// this keeps the cost of a set close to that of its two largest sizes however large the
+/// decoded square. Each parent is at least 1.5 times its children's side where it can be:
+/// resampling by a smaller factor (504 to 432) blurs measurably (see BENCHMARKS.md).
+fn cascade_parent(size: PhotoSize) -> Option<PhotoSize> {
+    match size {
+        PhotoSize::S432 | PhotoSize::S360 => Some(PhotoSize::S648),
+        PhotoSize::S240 => Some(PhotoSize::S504),
+        PhotoSize::S120 | PhotoSize::S96 | PhotoSize::S64 | PhotoSize::S48 => Some(PhotoSize::S240),
+        PhotoSize::S504 | PhotoSize::S648 => None,
+    }
+}
 
 /// Resamples `square` of the packed RGB8 image `pixels` (`width` x `height`) to each of
-/// `sizes` (ascending), giving packed RGB8 squares in the same order. Sizes of each step of
-/// the cascade run in parallel on the current rayon pool.
+/// `sizes` (ascending), giving packed RGB8 squares in the same order. Each round resamples, in
+/// parallel on the current rayon pool, every size whose parent (see [`cascade_parent`]) is
+/// ready: 648 and 504 from the source, then 432, 360 and 240, then 120–48.
 pub(crate) fn resize_all(
     pixels: &[u8],
     width: u32,
@@ -26,41 +35,39 @@ pub(crate) fn resize_all(
     sizes: &[PhotoSize],
 ) -> Vec<Vec<u8>> {
     // The rendition each size is resampled from, or None for the source square.
-    let parent = |size: PhotoSize| {
-        CASCADE_FROM
+    let parent = |size: PhotoSize| cascade_parent(size).filter(|parent| sizes.contains(parent));
+    let mut done: Vec<(PhotoSize, Vec<u8>)> = Vec::new();
+    while done.len() < sizes.len() {
+        let is_done = |size: PhotoSize| done.iter().any(|(d, _)| *d == size);
+        let round: Vec<PhotoSize> = sizes
             .iter()
-            .rev()
-            .find(|&&anchor| anchor > size && sizes.contains(&anchor))
             .copied()
-    };
-    let mut done: Vec<(PhotoSize, Vec<u8>)> = sizes
-        .par_iter()
-        .filter(|&&size| parent(size).is_none())
-        .map_init(Resizer::new, |resizer, &size| {
-            let out = resize_square(resizer, pixels, width, height, square, size.side());
-            (size, out)
-        })
-        .collect();
-    for anchor in CASCADE_FROM {
-        let Some((_, base)) = done.iter().find(|(size, _)| *size == anchor) else {
-            continue;
-        };
-        let side = anchor.side();
-        let whole = Rect {
-            left: 0.0,
-            top: 0.0,
-            width: f64::from(side),
-            height: f64::from(side),
-        };
-        let children: Vec<(PhotoSize, Vec<u8>)> = sizes
+            .filter(|&size| !is_done(size) && parent(size).is_none_or(is_done))
+            .collect();
+        let resized: Vec<(PhotoSize, Vec<u8>)> = round
             .par_iter()
-            .filter(|&&size| parent(size) == Some(anchor))
             .map_init(Resizer::new, |resizer, &size| {
-                let out = resize_square(resizer, base, side, side, whole, size.side());
+                let out = match parent(size) {
+                    None => resize_square(resizer, pixels, width, height, square, size.side()),
+                    Some(parent) => {
+                        let (_, base) = done
+                            .iter()
+                            .find(|(d, _)| *d == parent)
+                            .expect("a round only holds sizes whose parent is done");
+                        let side = parent.side();
+                        let whole = Rect {
+                            left: 0.0,
+                            top: 0.0,
+                            width: f64::from(side),
+                            height: f64::from(side),
+                        };
+                        resize_square(resizer, base, side, side, whole, size.side())
+                    }
+                };
                 (size, out)
             })
             .collect();
-        done.extend(children);
+        done.extend(resized);
     }
     done.sort_by_key(|(size, _)| *size);
     done.into_iter().map(|(_, pixels)| pixels).collect()
@@ -76,14 +83,59 @@ fn resize_square(
     square: Rect,
     side: u32,
 ) -> Vec<u8> {
-    let source = ImageRef::new(width, height, pixels, PixelType::U8x3)
+    // The typed API: the untyped one instantiates every pixel type's code in this crate,
+    // which was most of its build time.
+    let source = TypedImageRef::<U8x3>::from_buffer(width, height, pixels)
         .expect("the buffer holds width x height RGB pixels");
-    let mut target = Image::new(side, side, PixelType::U8x3);
+    let mut out = vec![0u8; side as usize * side as usize * 3];
+    let mut target = TypedImage::<U8x3>::from_buffer(side, side, &mut out)
+        .expect("the buffer holds side x side RGB pixels");
     let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
         .crop(square.left, square.top, square.width, square.height);
     resizer
-        .resize(&source, &mut target, &options)
-        .expect("pixel types match and the crop lies inside the image");
-    target.into_vec()
+        .resize_typed(&source, &mut target, &options)
+        .expect("the crop lies inside the image");
+    drop(target);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parents_are_larger_sizes_that_come_first() {
+        for size in PhotoSize::ALL {
+            if let Some(parent) = cascade_parent(size) {
+                assert!(parent > size, "{size} from {parent}");
+                // 504 to 432 measurably blurs; every parent is at least 1.5x its child.
+                assert!(parent.side() * 2 >= size.side() * 3, "{size} from {parent}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_set_gets_each_of_its_sizes_at_its_side() {
+        // A flat grey square resamples to the same grey whatever the path, so any size taken
+        // from the wrong parent or left out shows up as a wrong length or value.
+        let side = 700;
+        let pixels = vec![90u8; side * side * 3];
+        for usable in [48, 100, 240, 300, 504, 600, 648, 700] {
+            let sizes = PhotoSize::fitting(usable);
+            let square = Rect {
+                left: 0.0,
+                top: 0.0,
+                width: f64::from(usable),
+                height: f64::from(usable),
+            };
+            let out = resize_all(&pixels, side as u32, side as u32, square, sizes);
+            assert_eq!(out.len(), sizes.len(), "usable side {usable}");
+            for (size, rendition) in sizes.iter().zip(&out) {
+                let side = size.side() as usize;
+                assert_eq!(rendition.len(), side * side * 3, "{size} of {usable}");
+                assert!(rendition.iter().all(|&v| v == 90), "{size} of {usable}");
+            }
+        }
+    }
 }
