@@ -10,7 +10,7 @@
 //! against what this generator draws.
 
 #[allow(dead_code)]
-#[path = "../tests/common/synth.rs"]
+#[path = "../tests/integration/common/synth.rs"]
 mod synth;
 
 use std::path::Path;

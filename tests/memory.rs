@@ -3,6 +3,7 @@
 //! that declare (and, for the corpus bombs, genuinely hold) hundreds of megapixels must leave
 //! the peak where it was.
 
+#[path = "integration/common/mod.rs"]
 mod common;
 
 use image::ImageFormat;

@@ -6,7 +6,7 @@
 //! The corpus is read from `USERPHOTO_CORPUS` (default `../shared/corpus` next to the
 //! repository); without it only the bombs run, and the test says so.
 
-#[path = "../../tests/common/bombs.rs"]
+#[path = "../../tests/integration/common/bombs.rs"]
 mod bombs;
 
 use std::path::{Path, PathBuf};

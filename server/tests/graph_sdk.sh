@@ -36,8 +36,9 @@ PY
     echo "no corpus: uploading a generated 720x720 photo ($photo)"
 fi
 
-# Built as the server tests build it, so that after `cargo test --workspace` nothing recompiles.
-cargo test -p userphoto-server --no-run
+# Built as `cargo test --workspace` builds it (the same dependency features), so that after it
+# nothing recompiles.
+cargo test --workspace --no-run
 server="$target/debug/userphoto-server"
 export USERPHOTO_JWT_SECRET="graph-sdk-test-secret-$(date +%s%N)"
 RUST_LOG=warn "$server" --store memory:// --listen "127.0.0.1:$port" &

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the server's S3 end-to-end tests (server/tests/s3.rs) against moto's S3-compatible
+# Runs the server's S3 end-to-end tests (server/tests/api/s3.rs) against moto's S3-compatible
 # server, installed from PyPI and started on loopback; stops it afterwards.
 #
 #   bash server/tests/s3.sh            # from the repository root
@@ -28,4 +28,6 @@ export AWS_ALLOW_HTTP=true
 export AWS_ACCESS_KEY_ID=test
 export AWS_SECRET_ACCESS_KEY=test
 export AWS_REGION=us-east-1
-cargo test -p userphoto-server --test s3
+# `--workspace` resolves dependency features as `cargo test --workspace` does, so that after
+# it nothing recompiles (`-p userphoto-server` alone rebuilt the library and the server stack).
+cargo test --workspace --test api s3::

@@ -2,7 +2,7 @@
 //! the hostile corpus, every truncated prefix of valid files, and headers declaring
 //! dimensions over the limits.
 
-mod common;
+use crate::common;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 

@@ -1,7 +1,7 @@
 //! Every crafted bomb gets its typed answer in-process (the CLI's `hostile` test runs them
 //! again in a child process under memory and CPU caps).
 
-mod common;
+use crate::common;
 
 use common::bombs::{self, Expect};
 use userphoto::{ingest, Options, PhotoSize};

@@ -1,7 +1,7 @@
 //! SPEC §5: embedded ICC profiles are converted to sRGB, CMYK shows its colours, and
 //! transparency lands on the background (white by default).
 
-mod common;
+use crate::common;
 
 use common::{
     assert_colour_near, corpus, decode_jpeg, decode_rendition, ingest_ok, mean_abs_diff,

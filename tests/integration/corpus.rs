@@ -1,7 +1,7 @@
 //! Every file of the corpus's photos/, orientation/ and formats/ ingests with the sizes its
 //! upright dimensions call for, or is rejected for the reason MANIFEST.tsv gives.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

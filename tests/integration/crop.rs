@@ -1,7 +1,7 @@
 //! SPEC §1: a non-square source is centre-cropped to the square of its shorter side (after
 //! orientation) before resizing.
 
-mod common;
+use crate::common;
 
 use common::{decode_rendition, ingest_ok, synth};
 use image::{ImageFormat, Rgb, RgbImage};

@@ -1,7 +1,7 @@
 //! SPEC §2: the same input and options give byte-identical renditions and the same ETags, on
 //! every run, whatever the number of threads.
 
-mod common;
+use crate::common;
 
 use common::{corpus, read, synth};
 use userphoto::{ingest, ETag, Options, PhotoSet};

@@ -1,7 +1,7 @@
 //! SPEC §5: the EXIF orientation is applied. Each rendition must match the correctly turned
 //! source, and match it clearly better than any other of the eight turns.
 
-mod common;
+use crate::common;
 
 use common::{corpus, decode_rendition, ingest_ok, psnr, read, reference, synth};
 use image::RgbImage;

@@ -1,7 +1,7 @@
 //! SPEC §3 and §4: the placeholder is a valid, transparent 1x1 GIF with an empty ETag, and the
 //! metadata serialises to exactly the service's fields.
 
-mod common;
+use crate::common;
 
 use serde_json::{json, Value};
 use userphoto::{placeholder, ETag, PhotoSize};

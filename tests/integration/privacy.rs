@@ -2,7 +2,7 @@
 //! (APP1), XMP (APP1), GPS, Photoshop/IPTC (APP13) or comment (COM) segment may be present;
 //! only JFIF (APP0) and an ICC profile (APP2 `ICC_PROFILE`) are allowed.
 
-mod common;
+use crate::common;
 
 use common::{corpus, ingest_ok, jpeg_markers, jpeg_segments, read, synth};
 use userphoto::PhotoSet;

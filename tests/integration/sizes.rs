@@ -1,6 +1,6 @@
 //! SPEC §1: which sizes a source yields, and that each rendition is exactly s x s.
 
-mod common;
+use crate::common;
 
 use common::{decode_rendition, ingest_ok, jpeg_segments, sides, synth};
 use image::ImageFormat;

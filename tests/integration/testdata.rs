@@ -1,11 +1,11 @@
 //! The committed example inputs of `testdata/` (used by the README's first command) are what
 //! `examples/make_testdata.rs` makes, and behave as the README says.
 
-mod common;
+use crate::common;
 
 // The generator brings its own copy of `common::synth`, as the example cannot see `common`.
 #[allow(dead_code, clippy::duplicate_mod)]
-#[path = "../examples/make_testdata.rs"]
+#[path = "../../examples/make_testdata.rs"]
 mod make_testdata;
 
 use std::path::Path;

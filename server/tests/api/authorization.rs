@@ -1,7 +1,7 @@
 //! The scope table of SPEC §7, exhaustively: every scope × own/other user × read/write/delete
 //! on both versions, and every way a token can be missing or bad.
 
-mod common;
+use crate::common;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

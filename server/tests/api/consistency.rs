@@ -1,7 +1,7 @@
 //! Photo replacement is atomic: while writers replace one user's photo, readers never see a
 //! list mixing two uploads, nor a listed size missing.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

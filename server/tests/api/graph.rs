@@ -1,7 +1,7 @@
 //! Microsoft Graph's profile photo API under /v1.0 and /beta: paths, camelCase fields,
 //! Graph's scopes and error codes.
 
-mod common;
+use crate::common;
 
 use common::*;
 

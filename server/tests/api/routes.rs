@@ -1,6 +1,6 @@
 //! Every Outlook route on both versions, over real HTTP on loopback.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -5,7 +5,7 @@
 //! `AWS_ALLOW_HTTP`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION` configure the
 //! client); otherwise it says it was skipped and passes.
 
-mod common;
+use crate::common;
 
 use common::*;
 use futures_util::TryStreamExt;
