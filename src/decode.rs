@@ -146,14 +146,25 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
     let icc = decoder.icc_profile();
 
     // Leave out, undecoded, the restart intervals wholly outside the square where the file
-    // allows it (see jpeg_crop); the region decoded then starts at `origin`.
+    // allows it (see jpeg_crop), and split the rest into bands decoded in parallel when there
+    // are threads for it; the region decoded then starts at `origin`. The bands stack up to
+    // exactly the pixels of the region, so the thread count never shows in the output.
     let square = crop::stored_centre_square(width, height, orientation);
-    let cropped = jpeg_crop::crop_to_intervals(bytes, square);
-    let (source, origin, region) = match &cropped {
-        Some(c) => (c.bytes.as_slice(), (c.left, c.top), (c.width, c.height)),
-        None => (bytes, (0, 0), (width, height)),
+    let bands = if rayon::current_num_threads() > 1 {
+        2
+    } else {
+        1
     };
-    let (raster, eighths) = decode_jpeg_pixels(source, eighths, channels, region, limits)?;
+    let banded = jpeg_crop::crop_to_intervals(bytes, square, bands)
+        .and_then(|cropped| decode_bands(&cropped, eighths, channels, limits));
+    let (raster, eighths, origin) = match banded {
+        Some(decoded) => decoded,
+        None => {
+            let (raster, eighths) =
+                decode_jpeg_pixels(bytes, eighths, channels, (width, height), limits)?;
+            (raster, eighths, (0, 0))
+        }
+    };
     let square = square.relative_scaled(origin, f64::from(eighths) / 8.0);
     Ok(crop_to_square(
         raster,
@@ -163,6 +174,58 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
         sizes,
         (width, height),
     ))
+}
+
+/// Decodes the bands of `cropped` (in parallel on the rayon pool) at `eighths`/8 of full scale
+/// and stacks their own rows; gives the pixels of the region, the scale used and the region's
+/// origin. `None` when any band fails or the bands come out at different scales (one of them
+/// refused by libjpeg-turbo): the caller then decodes the whole file, which gives the answer,
+/// or the error, that a file decoded in one piece gets.
+fn decode_bands(
+    cropped: &jpeg_crop::Cropped,
+    eighths: u32,
+    channels: Channels,
+    limits: &Limits,
+) -> Option<(Raster, u32, (u32, u32))> {
+    use rayon::prelude::*;
+
+    let decoded: Vec<(Raster, u32)> = cropped
+        .bands
+        .par_iter()
+        .map(|band| {
+            let size = (cropped.width, band.height);
+            decode_jpeg_pixels(&band.bytes, eighths, channels, size, limits).ok()
+        })
+        .collect::<Option<_>>()?;
+    let used = decoded.first()?.1;
+    if decoded.iter().any(|(_, e)| *e != used) {
+        return None;
+    }
+    let scale = |v: u32| (v * used).div_ceil(8);
+    let (width, height) = (scale(cropped.width), scale(cropped.height));
+    if decoded.len() == 1 {
+        let (raster, _) = decoded.into_iter().next()?;
+        return Some((raster, used, (cropped.left, cropped.top)));
+    }
+    let row = width as usize * channels.count();
+    // Bounded: the region's scaled size, within the limits checked from the header.
+    #[allow(clippy::disallowed_methods)]
+    let mut data = Vec::with_capacity(row * height as usize);
+    for (band, (raster, _)) in cropped.bands.iter().zip(&decoded) {
+        let from = scale(band.keep_top - band.top) as usize * row;
+        let to = scale(band.keep_end - band.top) as usize * row;
+        data.extend_from_slice(raster.data.get(from..to)?);
+    }
+    if data.len() != row * height as usize {
+        return None;
+    }
+    let raster = Raster {
+        width,
+        height,
+        channels,
+        data,
+    };
+    Some((raster, used, (cropped.left, cropped.top)))
 }
 
 /// The scales, in eighths, at which the decoder used for `channels` can decode in the DCT

@@ -18,15 +18,34 @@
 use crate::crop::Rect;
 use crate::jpeg_scan::{is_rst, next_marker};
 
-/// A JPEG of a region of the original: its bytes and where the region lies in the original.
+/// A region of the original as JPEGs of horizontal bands, and where the region lies in the
+/// original.
 #[derive(Debug)]
 pub(crate) struct Cropped {
-    pub bytes: Vec<u8>,
+    /// The bands, top to bottom; together they hold every row of the region.
+    pub bands: Vec<Band>,
     pub left: u32,
     pub top: u32,
     pub width: u32,
     pub height: u32,
 }
+
+/// One horizontal band of a [`Cropped`] region: a JPEG of the region's rows `top..top + height`
+/// (as wide as the region), of which rows `keep_top..keep_end` are the band's own. The rest,
+/// one row of MCUs each side where there is a neighbour band, is decoded only so that chroma
+/// upsampling at the seams sees the same neighbours as in a decode of the whole region: the
+/// kept rows of the bands, stacked, are that decode exactly.
+#[derive(Debug)]
+pub(crate) struct Band {
+    pub bytes: Vec<u8>,
+    pub top: u32,
+    pub height: u32,
+    pub keep_top: u32,
+    pub keep_end: u32,
+}
+
+/// Bands are only made when each would hold at least this many rows of MCUs.
+const MIN_BAND_MCU_ROWS: u32 = 8;
 
 /// Pixels kept beyond the square on each side (rounded out to whole intervals), so that the
 /// decoder's chroma upsampling sees the same neighbours at the square's edges as in a full
@@ -56,9 +75,10 @@ struct Layout {
 }
 
 /// `bytes` without the restart intervals that lie wholly outside `keep` (in stored pixel
-/// coordinates, plus a margin), or `None` when the file's layout does not allow it or nothing
-/// would be left out.
-pub(crate) fn crop_to_intervals(bytes: &[u8], keep: Rect) -> Option<Cropped> {
+/// coordinates, plus a margin), as up to `bands` horizontal bands that can be decoded
+/// independently (in parallel). `None` when the file's layout does not allow it, or when
+/// nothing would be left out and one band is asked for.
+pub(crate) fn crop_to_intervals(bytes: &[u8], keep: Rect, bands: u32) -> Option<Cropped> {
     let layout = read_layout(bytes)?;
     let mcus_x = layout.width.div_ceil(layout.mcu_width);
     let mcus_y = layout.height.div_ceil(layout.mcu_height);
@@ -75,38 +95,32 @@ pub(crate) fn crop_to_intervals(bytes: &[u8], keep: Rect) -> Option<Cropped> {
     if first_col >= end_col || first_row >= end_row {
         return None;
     }
-    if (first_col, end_col, first_row, end_row) == (0, per_row, 0, mcus_y) {
+    let rows = end_row - first_row;
+    let bands = bands.clamp(1, (rows / MIN_BAND_MCU_ROWS).max(1));
+    if bands == 1 && (first_col, end_col, first_row, end_row) == (0, per_row, 0, mcus_y) {
         return None;
     }
 
-    // Bounded: the output is a subset of the input's bytes plus a few markers.
-    #[allow(clippy::disallowed_methods)]
-    let mut out = Vec::with_capacity(bytes.len());
-    out.extend_from_slice(&bytes[..layout.data_at]);
-    let left = first_col * layout.restart_interval * layout.mcu_width;
-    let top = first_row * layout.mcu_height;
-    let width = (end_col * layout.restart_interval * layout.mcu_width).min(layout.width) - left;
-    let height = (end_row * layout.mcu_height).min(layout.height) - top;
-    // Both fit: they are no larger than the frame's own u16 fields.
-    out[layout.size_at..layout.size_at + 2].copy_from_slice(&(height as u16).to_be_bytes());
-    out[layout.size_at + 2..layout.size_at + 4].copy_from_slice(&(width as u16).to_be_bytes());
-
+    // Where each kept interval's entropy-coded bytes are, row by row.
+    let cols = end_col - first_col;
     let total = u64::from(per_row) * u64::from(mcus_y);
+    // Bounded: one entry per interval kept, and each interval holds at least one byte.
+    #[allow(clippy::disallowed_methods)]
+    let mut kept: Vec<(usize, usize)> = Vec::with_capacity(
+        usize::try_from(u64::from(rows) * u64::from(cols))
+            .ok()?
+            .min(bytes.len()),
+    );
     let mut index = 0u64;
-    let mut kept = 0u32;
     let mut at = layout.data_at;
     loop {
         let (end, next) = next_interval(bytes, at)?;
         let row = index / u64::from(per_row);
         let col = index % u64::from(per_row);
-        let keep_it = (u64::from(first_row)..u64::from(end_row)).contains(&row)
-            && (u64::from(first_col)..u64::from(end_col)).contains(&col);
-        if keep_it {
-            if kept > 0 {
-                out.extend_from_slice(&[0xFF, RST0 + (kept - 1) as u8 % 8]);
-            }
-            out.extend_from_slice(&bytes[at..end]);
-            kept += 1;
+        if (u64::from(first_row)..u64::from(end_row)).contains(&row)
+            && (u64::from(first_col)..u64::from(end_col)).contains(&col)
+        {
+            kept.push((at, end));
         }
         index += 1;
         match next {
@@ -123,14 +137,63 @@ pub(crate) fn crop_to_intervals(bytes: &[u8], keep: Rect) -> Option<Cropped> {
     if index != total {
         return None;
     }
-    out.extend_from_slice(&[0xFF, EOI]);
+
+    let left = first_col * layout.restart_interval * layout.mcu_width;
+    let top = first_row * layout.mcu_height;
+    let width = (end_col * layout.restart_interval * layout.mcu_width).min(layout.width) - left;
+    let height = (end_row * layout.mcu_height).min(layout.height) - top;
+    // Band `i` owns the rows of MCUs `bounds(i)..bounds(i + 1)` of the region.
+    let bound = |i: u32| rows * i / bands;
+    let band_list = (0..bands)
+        .map(|i| {
+            let (own_first, own_end) = (bound(i), bound(i + 1));
+            let first = own_first.saturating_sub(1);
+            let end = if i + 1 < bands { own_end + 1 } else { own_end };
+            let pixels = |mcu_row: u32| (mcu_row * layout.mcu_height).min(height);
+            let band_height = pixels(end) - pixels(first);
+            let intervals = &kept[(first * cols) as usize..(end * cols) as usize];
+            Band {
+                bytes: write_jpeg(bytes, &layout, (width, band_height), intervals),
+                top: pixels(first),
+                height: band_height,
+                keep_top: pixels(own_first),
+                keep_end: pixels(own_end),
+            }
+        })
+        .collect();
     Some(Cropped {
-        bytes: out,
+        bands: band_list,
         left,
         top,
         width,
         height,
     })
+}
+
+/// A JPEG of `size` (width, height) made of the headers of `bytes` (with that frame size) and
+/// the entropy-coded `intervals` (byte ranges of `bytes`), with restart markers renumbered.
+fn write_jpeg(
+    bytes: &[u8],
+    layout: &Layout,
+    size: (u32, u32),
+    intervals: &[(usize, usize)],
+) -> Vec<u8> {
+    let data: usize = intervals.iter().map(|(start, end)| end - start + 2).sum();
+    // Bounded: the headers and intervals are parts of the input, plus a marker each.
+    #[allow(clippy::disallowed_methods)]
+    let mut out = Vec::with_capacity(layout.data_at + data + 2);
+    out.extend_from_slice(&bytes[..layout.data_at]);
+    // Both fit: they are no larger than the frame's own u16 fields.
+    out[layout.size_at..layout.size_at + 2].copy_from_slice(&(size.1 as u16).to_be_bytes());
+    out[layout.size_at + 2..layout.size_at + 4].copy_from_slice(&(size.0 as u16).to_be_bytes());
+    for (n, &(start, end)) in intervals.iter().enumerate() {
+        if n > 0 {
+            out.extend_from_slice(&[0xFF, RST0 + ((n - 1) % 8) as u8]);
+        }
+        out.extend_from_slice(&bytes[start..end]);
+    }
+    out.extend_from_slice(&[0xFF, EOI]);
+    out
 }
 
 /// How an interval ends.
@@ -306,7 +369,7 @@ mod tests {
     fn assert_same_pixels(full: &[u8], cropped: &Cropped) {
         for eighths in [1u16, 2, 4, 8] {
             let (fw, _, whole) = decode(full, eighths);
-            let (cw, ch, part) = decode(&cropped.bytes, eighths);
+            let (cw, ch, part) = decode(&cropped.bands[0].bytes, eighths);
             let scale = |v: u32| v * u32::from(eighths) / 8;
             let (ox, oy) = (scale(cropped.left), scale(cropped.top));
             let (mut compared, mut differing) = (0usize, 0usize);
@@ -339,8 +402,8 @@ mod tests {
         // 640x480, MCUs of 16x16: 40 per row, one interval every 4 MCUs (64 pixels).
         let full = photo(640, 480, 4, false);
         // With the margin, 80..560 rounds out to every interval: nothing to leave out.
-        assert!(crop_to_intervals(&full, square(80.0, 0.0, 480.0)).is_none());
-        let cropped = crop_to_intervals(&full, square(100.0, 0.0, 440.0)).unwrap();
+        assert!(crop_to_intervals(&full, square(80.0, 0.0, 480.0), 1).is_none());
+        let cropped = crop_to_intervals(&full, square(100.0, 0.0, 440.0), 1).unwrap();
         assert_eq!((cropped.left, cropped.top), (64, 0));
         assert_eq!((cropped.width, cropped.height), (512, 480));
         assert_same_pixels(&full, &cropped);
@@ -350,7 +413,7 @@ mod tests {
     fn leaves_out_the_rows_above_and_below_a_portrait_square() {
         // 480x720: 30 MCUs per row, intervals of 6 MCUs; the square is rows 120..600.
         let full = photo(480, 720, 6, false);
-        let cropped = crop_to_intervals(&full, square(0.0, 120.0, 480.0)).unwrap();
+        let cropped = crop_to_intervals(&full, square(0.0, 120.0, 480.0), 1).unwrap();
         assert_eq!((cropped.left, cropped.top), (0, 80));
         assert_eq!((cropped.width, cropped.height), (480, 560));
         assert_same_pixels(&full, &cropped);
@@ -360,37 +423,95 @@ mod tests {
     fn keeps_the_partial_last_column_and_row() {
         // 650x500 is not a whole number of MCUs either way.
         let full = photo(650, 500, 1, false);
-        let cropped = crop_to_intervals(&full, square(330.0, 180.0, 320.0)).unwrap();
+        let cropped = crop_to_intervals(&full, square(330.0, 180.0, 320.0), 1).unwrap();
         assert_eq!((cropped.left, cropped.top), (288, 144));
         assert_eq!((cropped.width, cropped.height), (650 - 288, 500 - 144));
         assert_same_pixels(&full, &cropped);
+    }
+
+    /// The kept rows of the bands, decoded one by one and stacked, are exactly the decode of
+    /// the region in one piece, at every DCT scale.
+    fn assert_bands_stack_up(full: &[u8], keep: Rect, bands: u32) {
+        let whole = crop_to_intervals(full, keep, 1);
+        let split = crop_to_intervals(full, keep, bands).unwrap();
+        assert_eq!(split.bands.len(), bands as usize);
+        let region = |c: &Cropped| (c.left, c.top, c.width, c.height);
+        if let Some(whole) = &whole {
+            assert_eq!(region(whole), region(&split));
+        }
+        assert_eq!(split.bands[0].keep_top, 0);
+        assert_eq!(split.bands[bands as usize - 1].keep_end, split.height);
+        for pair in split.bands.windows(2) {
+            assert_eq!(pair[0].keep_end, pair[1].keep_top);
+        }
+        for eighths in [1u16, 2, 4, 8] {
+            let one_piece = match &whole {
+                Some(whole) => decode(&whole.bands[0].bytes, eighths),
+                None => decode(full, eighths),
+            };
+            let scale = |v: u32| (v * u32::from(eighths)).div_ceil(8);
+            let mut stacked = Vec::new();
+            for band in &split.bands {
+                let (w, h, pixels) = decode(&band.bytes, eighths);
+                assert_eq!((w, h), (scale(split.width), scale(band.height)));
+                let row = w as usize * 3;
+                let (from, to) = (
+                    scale(band.keep_top - band.top),
+                    scale(band.keep_end - band.top),
+                );
+                stacked.extend_from_slice(&pixels[from as usize * row..to as usize * row]);
+            }
+            assert!(stacked == one_piece.2, "bands differ at scale {eighths}/8");
+        }
+    }
+
+    #[test]
+    fn bands_stack_up_to_the_region() {
+        // 4:2:0, whose chroma upsampling reads the rows above and below.
+        let full = photo(640, 480, 4, false);
+        assert_bands_stack_up(&full, square(100.0, 0.0, 440.0), 2);
+        assert_bands_stack_up(&full, square(100.0, 0.0, 440.0), 3);
+        // Nothing to crop, but still split; the last row of MCUs is partial.
+        let full = photo(480, 470, 5, false);
+        assert_bands_stack_up(&full, square(0.0, 0.0, 480.0), 2);
+        // Too few rows of MCUs for two bands of eight: one band.
+        let small = photo(640, 240, 4, false);
+        assert_eq!(
+            crop_to_intervals(&small, square(200.0, 0.0, 240.0), 2)
+                .unwrap()
+                .bands
+                .len(),
+            1
+        );
     }
 
     #[test]
     fn leaves_files_it_cannot_crop_alone() {
         let wide = square(200.0, 0.0, 240.0);
         // No restart markers.
-        assert!(crop_to_intervals(&photo(640, 240, 0, false), wide).is_none());
+        assert!(crop_to_intervals(&photo(640, 240, 0, false), wide, 1).is_none());
         // Intervals that straddle rows of MCUs (40 per row, 3 per interval).
-        assert!(crop_to_intervals(&photo(640, 240, 3, false), wide).is_none());
+        assert!(crop_to_intervals(&photo(640, 240, 3, false), wide, 1).is_none());
         // Progressive.
-        assert!(crop_to_intervals(&photo(640, 240, 4, true), wide).is_none());
+        assert!(crop_to_intervals(&photo(640, 240, 4, true), wide, 1).is_none());
         // The square covers every interval.
-        assert!(crop_to_intervals(&photo(640, 240, 4, false), square(0.0, 0.0, 640.0)).is_none());
+        assert!(
+            crop_to_intervals(&photo(640, 240, 4, false), square(0.0, 0.0, 640.0), 1).is_none()
+        );
     }
 
     #[test]
     fn damaged_streams_are_left_to_the_decoder() {
         let full = photo(640, 480, 4, false);
         let keep = square(100.0, 0.0, 440.0);
-        assert!(crop_to_intervals(&full, keep).is_some());
+        assert!(crop_to_intervals(&full, keep, 1).is_some());
         // Every truncation, and a restart marker out of sequence, give None, never a panic.
         for end in (0..full.len())
             .step_by(97)
             .chain(full.len() - 3..full.len())
         {
             assert!(
-                crop_to_intervals(&full[..end], keep).is_none(),
+                crop_to_intervals(&full[..end], keep, 1).is_none(),
                 "cut at {end}"
             );
         }
@@ -402,12 +523,13 @@ mod tests {
                 .unwrap();
         let mut swapped = full.clone();
         swapped[rst + 1] = 0xD5;
-        assert!(crop_to_intervals(&swapped, keep).is_none());
+        assert!(crop_to_intervals(&swapped, keep, 1).is_none());
         // Every single-byte change either crops or gives None.
         for at in (0..data_at + 40).step_by(3) {
             let mut changed = full.clone();
             changed[at] ^= 0xA5;
-            let _ = crop_to_intervals(&changed, keep);
+            let _ = crop_to_intervals(&changed, keep, 1);
+            let _ = crop_to_intervals(&changed, keep, 2);
         }
     }
 
@@ -427,11 +549,11 @@ mod tests {
             );
             return;
         };
-        let cropped = crop_to_intervals(&full, square(504.0, 0.0, 3024.0)).unwrap();
+        let cropped = crop_to_intervals(&full, square(504.0, 0.0, 3024.0), 1).unwrap();
         // Intervals of 4 MCUs of 16x8: 64 pixels wide; 504 - 32 rounds down to 448.
         assert_eq!((cropped.left, cropped.top), (448, 0));
         assert_eq!((cropped.width, cropped.height), (3136, 3024));
-        assert!(cropped.bytes.len() < full.len() * 85 / 100);
+        assert!(cropped.bands[0].bytes.len() < full.len() * 85 / 100);
         assert_same_pixels(&full, &cropped);
     }
 }

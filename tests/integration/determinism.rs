@@ -52,6 +52,12 @@ fn assert_deterministic(bytes: &[u8], what: &str) {
 fn generated_sources_render_identically() {
     let picture = synth::photo_like(1100, 700);
     assert_deterministic(&synth::jpeg(&picture, 88), "jpeg");
+    // A restart marker every 3 of the 69 MCUs of a row: cropped to the square and decoded in
+    // two bands when there are two threads, in one piece with one.
+    assert_deterministic(
+        &synth::jpeg_with_restarts(&picture, 88, 3),
+        "jpeg with restart intervals",
+    );
     assert_deterministic(
         &synth::with_orientation(&synth::progressive_jpeg(&picture, 88), 6),
         "progressive jpeg, orientation 6",
@@ -67,6 +73,7 @@ fn corpus_photos_render_identically() {
     let Some(corpus) = corpus() else { return };
     for name in [
         "photos/photo_iphone7_displayp3_orientation6_4032x3024.jpg",
+        "photos/photo_olympus_ep3_12mp_4032x3024.jpg",
         "formats/png_rgba16_displayp3_1000x1000.png",
         "formats/jpeg_ycck_swop_icc_500x333.jpg",
     ] {

@@ -80,6 +80,24 @@ pub fn progressive_jpeg(image: &RgbImage, quality: u8) -> Vec<u8> {
     jpeg_with(image, quality, true)
 }
 
+/// Encodes `image` as a baseline 4:2:0 JPEG with a restart marker every `interval` MCUs, as
+/// many cameras write them (the layout `ingest` crops and splits before decoding).
+pub fn jpeg_with_restarts(image: &RgbImage, quality: u8, interval: u16) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
+    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+    encoder.set_restart_interval(interval);
+    encoder
+        .encode(
+            image.as_raw(),
+            u16::try_from(image.width()).expect("test images fit a JPEG"),
+            u16::try_from(image.height()).expect("test images fit a JPEG"),
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .expect("encoding a test image");
+    out
+}
+
 fn jpeg_with(image: &RgbImage, quality: u8, progressive: bool) -> Vec<u8> {
     let mut out = Vec::new();
     let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
