@@ -64,7 +64,6 @@ mod size;
 mod sniff;
 
 use bytes::Bytes;
-use rayon::prelude::*;
 
 pub use crate::error::{Cause, Error, ErrorKind};
 pub use crate::etag::{ETag, SetTag};
@@ -116,21 +115,20 @@ pub fn ingest(bytes: &[u8], options: &Options) -> Result<PhotoSet, Error> {
     };
     let (width, height) = (decoded.raster.width, decoded.raster.height);
     let rgb = color::to_srgb_rgb(decoded.raster, decoded.icc.as_deref(), options.background);
-    let squares = resize::resize_all(&rgb, width, height, decoded.square, decoded.sizes);
     let quality = options.effective_quality();
-    let renditions = decoded
-        .sizes
-        .par_iter()
-        .zip(squares)
-        .map(|(&size, pixels)| {
-            let side = size.side();
-            let pixels = decoded
-                .orientation
-                .apply_to_square(pixels, side as usize, 3);
-            let jpeg = encode::encode_jpeg(&pixels, side, quality)?;
-            Ok(Rendition::new(size, Bytes::from(jpeg)))
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
+    // Each size is encoded as soon as it is resampled, while the others are.
+    let encode = |size: PhotoSize, pixels: Vec<u8>| {
+        let side = size.side();
+        let pixels = decoded
+            .orientation
+            .apply_to_square(pixels, side as usize, 3);
+        let jpeg = encode::encode_jpeg(&pixels, side, quality)?;
+        Ok(Rendition::new(size, Bytes::from(jpeg)))
+    };
+    let renditions =
+        resize::resize_all(&rgb, width, height, decoded.square, decoded.sizes, &encode)
+            .into_iter()
+            .collect::<Result<Vec<_>, Error>>()?;
     Ok(PhotoSet::new(renditions, source))
 }
 
@@ -178,7 +176,7 @@ pub mod bench_support {
             width: f64::from(side),
             height: f64::from(side),
         };
-        crate::resize::resize_all(pixels, side, side, whole, sizes)
+        crate::resize::resize_all(pixels, side, side, whole, sizes, &|_, pixels| pixels)
     }
 
     /// Encodes a packed RGB8 square as `ingest` does.

@@ -1,9 +1,10 @@
 //! Resampling the centre square to each size.
 
+use std::sync::{Arc, Mutex};
+
 use fast_image_resize::images::{TypedImage, TypedImageRef};
 use fast_image_resize::pixels::U8x3;
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
-use rayon::prelude::*;
 
 use crate::crop::Rect;
 use crate::size::PhotoSize;
@@ -24,53 +25,115 @@ fn cascade_parent(size: PhotoSize) -> Option<PhotoSize> {
 }
 
 /// Resamples `square` of the packed RGB8 image `pixels` (`width` x `height`) to each of
-/// `sizes` (ascending), giving packed RGB8 squares in the same order. Each round resamples, in
-/// parallel on the current rayon pool, every size whose parent (see [`cascade_parent`]) is
-/// ready: 648 and 504 from the source, then 432, 360 and 240, then 120–48.
-pub(crate) fn resize_all(
+/// `sizes` (ascending) and hands each square (packed RGB8) to `finish`, giving its results in
+/// the order of `sizes`. Every size is a task on the current rayon pool that starts as soon as
+/// its parent (see [`cascade_parent`]) is resampled, and `finish` runs in the same task right
+/// after: 648 and 504 from the source at once, 432 and 360 as soon as 648 is there, the 648
+/// rendition encoded while they are resampled, and so on.
+pub(crate) fn resize_all<T: Send>(
     pixels: &[u8],
     width: u32,
     height: u32,
     square: Rect,
     sizes: &[PhotoSize],
-) -> Vec<Vec<u8>> {
-    // The rendition each size is resampled from, or None for the source square.
-    let parent = |size: PhotoSize| cascade_parent(size).filter(|parent| sizes.contains(parent));
-    let mut done: Vec<(PhotoSize, Vec<u8>)> = Vec::new();
-    while done.len() < sizes.len() {
-        let is_done = |size: PhotoSize| done.iter().any(|(d, _)| *d == size);
-        let round: Vec<PhotoSize> = sizes
+    finish: &(impl Fn(PhotoSize, Vec<u8>) -> T + Sync),
+) -> Vec<T> {
+    let job = Job {
+        sizes,
+        finish,
+        results: Mutex::new(Vec::new()),
+    };
+    rayon::scope(|scope| {
+        let job = &job;
+        for &size in sizes {
+            if job.parent(size).is_none() {
+                let source = Source {
+                    pixels,
+                    width,
+                    height,
+                    square,
+                };
+                scope.spawn(move |scope| job.run(scope, size, source));
+            }
+        }
+    });
+    let mut results = job.results.into_inner().unwrap_or_else(|e| e.into_inner());
+    results.sort_by_key(|(size, _)| *size);
+    results.into_iter().map(|(_, result)| result).collect()
+}
+
+/// What the tasks of [`resize_all`] share.
+struct Job<'a, F, T> {
+    sizes: &'a [PhotoSize],
+    finish: &'a F,
+    results: Mutex<Vec<(PhotoSize, T)>>,
+}
+
+/// The image a size is resampled from, and the part of it to use.
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    pixels: &'a [u8],
+    width: u32,
+    height: u32,
+    square: Rect,
+}
+
+impl<'a, F, T> Job<'a, F, T>
+where
+    F: Fn(PhotoSize, Vec<u8>) -> T + Sync,
+    T: Send,
+{
+    /// The size `size` is resampled from in this set, or `None` for the source square.
+    fn parent(&self, size: PhotoSize) -> Option<PhotoSize> {
+        cascade_parent(size).filter(|parent| self.sizes.contains(parent))
+    }
+
+    /// Resamples `size` from `source`, starts its children's tasks, then finishes it.
+    fn run<'s>(&'s self, scope: &rayon::Scope<'s>, size: PhotoSize, source: Source<'_>) {
+        let side = size.side();
+        let out = resize_square(
+            &mut Resizer::new(),
+            source.pixels,
+            source.width,
+            source.height,
+            source.square,
+            side,
+        );
+        let children: Vec<PhotoSize> = self
+            .sizes
             .iter()
             .copied()
-            .filter(|&size| !is_done(size) && parent(size).is_none_or(is_done))
+            .filter(|&child| self.parent(child) == Some(size))
             .collect();
-        let resized: Vec<(PhotoSize, Vec<u8>)> = round
-            .par_iter()
-            .map_init(Resizer::new, |resizer, &size| {
-                let out = match parent(size) {
-                    None => resize_square(resizer, pixels, width, height, square, size.side()),
-                    Some(parent) => {
-                        let (_, base) = done
-                            .iter()
-                            .find(|(d, _)| *d == parent)
-                            .expect("a round only holds sizes whose parent is done");
-                        let side = parent.side();
-                        let whole = Rect {
+        let out = if children.is_empty() {
+            out
+        } else {
+            let shared = Arc::new(out);
+            for child in children {
+                let base = Arc::clone(&shared);
+                scope.spawn(move |scope| {
+                    let source = Source {
+                        pixels: &base,
+                        width: side,
+                        height: side,
+                        square: Rect {
                             left: 0.0,
                             top: 0.0,
                             width: f64::from(side),
                             height: f64::from(side),
-                        };
-                        resize_square(resizer, base, side, side, whole, size.side())
-                    }
-                };
-                (size, out)
-            })
-            .collect();
-        done.extend(resized);
+                        },
+                    };
+                    self.run(scope, child, source);
+                });
+            }
+            Arc::unwrap_or_clone(shared)
+        };
+        let result = (self.finish)(size, out);
+        self.results
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((size, result));
     }
-    done.sort_by_key(|(size, _)| *size);
-    done.into_iter().map(|(_, pixels)| pixels).collect()
 }
 
 /// Resamples `square` of the packed RGB8 image `pixels` (`width` x `height`) to `side` x `side`
@@ -129,7 +192,7 @@ mod tests {
                 width: f64::from(usable),
                 height: f64::from(usable),
             };
-            let out = resize_all(&pixels, side as u32, side as u32, square, sizes);
+            let out = resize_all(&pixels, side as u32, side as u32, square, sizes, &|_, p| p);
             assert_eq!(out.len(), sizes.len(), "usable side {usable}");
             for (size, rendition) in sizes.iter().zip(&out) {
                 let side = size.side() as usize;
