@@ -117,7 +117,7 @@ pub fn ingest(bytes: &[u8], options: &Options) -> Result<PhotoSet, Error> {
     let rgb = color::to_srgb_rgb(decoded.raster, decoded.icc.as_deref(), options.background);
     let quality = options.effective_quality();
     // Each size is encoded as soon as it is resampled, while the others are.
-    let encode = |size: PhotoSize, pixels: Vec<u8>| {
+    let encode = |size: PhotoSize, pixels: &[u8]| {
         let side = size.side();
         let pixels = decoded
             .orientation
@@ -176,7 +176,9 @@ pub mod bench_support {
             width: f64::from(side),
             height: f64::from(side),
         };
-        crate::resize::resize_all(pixels, side, side, whole, sizes, &|_, pixels| pixels)
+        crate::resize::resize_all(pixels, side, side, whole, sizes, &|_, pixels| {
+            pixels.to_vec()
+        })
     }
 
     /// Encodes a packed RGB8 square as `ingest` does.

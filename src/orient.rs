@@ -1,5 +1,7 @@
 //! EXIF orientation: reading it, and turning stored pixels the way they are meant to be seen.
 
+use std::borrow::Cow;
+
 /// How the stored pixels must be transformed to be seen upright (EXIF tag 0x0112).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Orientation {
@@ -123,10 +125,15 @@ impl Orientation {
     }
 
     /// Turns a square of `side` x `side` pixels of `channels` bytes each, stored as given, into
-    /// its upright form.
-    pub(crate) fn apply_to_square(self, pixels: Vec<u8>, side: usize, channels: usize) -> Vec<u8> {
+    /// its upright form (borrowed as it is when it already is upright).
+    pub(crate) fn apply_to_square(
+        self,
+        pixels: &[u8],
+        side: usize,
+        channels: usize,
+    ) -> Cow<'_, [u8]> {
         if self == Orientation::Normal {
-            return pixels;
+            return Cow::Borrowed(pixels);
         }
         let last = side - 1;
         let mut out = vec![0; pixels.len()];
@@ -148,7 +155,7 @@ impl Orientation {
                 out[to..to + channels].copy_from_slice(&pixels[from..from + channels]);
             }
         }
-        out
+        Cow::Owned(out)
     }
 }
 
@@ -202,11 +209,7 @@ mod tests {
             b"bdac", // 8: rotate 90 counter-clockwise
         ];
         for (o, want) in Orientation::ALL.into_iter().zip(expected) {
-            assert_eq!(
-                o.apply_to_square(stored.clone(), 2, 1),
-                want.to_vec(),
-                "{o:?}"
-            );
+            assert_eq!(o.apply_to_square(&stored, 2, 1), want.to_vec(), "{o:?}");
         }
     }
 
@@ -217,7 +220,7 @@ mod tests {
         let side = 5usize;
         let stored: Vec<u8> = (0..(side * side) as u8).collect();
         for o in Orientation::ALL {
-            let upright = o.apply_to_square(stored.clone(), side, 1);
+            let upright = o.apply_to_square(&stored, side, 1);
             for y in 0..side {
                 for x in 0..side {
                     let (sx, sy) =

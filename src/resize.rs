@@ -36,7 +36,7 @@ pub(crate) fn resize_all<T: Send>(
     height: u32,
     square: Rect,
     sizes: &[PhotoSize],
-    finish: &(impl Fn(PhotoSize, Vec<u8>) -> T + Sync),
+    finish: &(impl Fn(PhotoSize, &[u8]) -> T + Sync),
 ) -> Vec<T> {
     let job = Job {
         sizes,
@@ -80,7 +80,7 @@ struct Source<'a> {
 
 impl<'a, F, T> Job<'a, F, T>
 where
-    F: Fn(PhotoSize, Vec<u8>) -> T + Sync,
+    F: Fn(PhotoSize, &[u8]) -> T + Sync,
     T: Send,
 {
     /// The size `size` is resampled from in this set, or `None` for the source square.
@@ -105,30 +105,25 @@ where
             .copied()
             .filter(|&child| self.parent(child) == Some(size))
             .collect();
-        let out = if children.is_empty() {
-            out
-        } else {
-            let shared = Arc::new(out);
-            for child in children {
-                let base = Arc::clone(&shared);
-                scope.spawn(move |scope| {
-                    let source = Source {
-                        pixels: &base,
-                        width: side,
-                        height: side,
-                        square: Rect {
-                            left: 0.0,
-                            top: 0.0,
-                            width: f64::from(side),
-                            height: f64::from(side),
-                        },
-                    };
-                    self.run(scope, child, source);
-                });
-            }
-            Arc::unwrap_or_clone(shared)
-        };
-        let result = (self.finish)(size, out);
+        let out = Arc::new(out);
+        for child in children {
+            let base = Arc::clone(&out);
+            scope.spawn(move |scope| {
+                let source = Source {
+                    pixels: &base,
+                    width: side,
+                    height: side,
+                    square: Rect {
+                        left: 0.0,
+                        top: 0.0,
+                        width: f64::from(side),
+                        height: f64::from(side),
+                    },
+                };
+                self.run(scope, child, source);
+            });
+        }
+        let result = (self.finish)(size, &out);
         self.results
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -192,7 +187,9 @@ mod tests {
                 width: f64::from(usable),
                 height: f64::from(usable),
             };
-            let out = resize_all(&pixels, side as u32, side as u32, square, sizes, &|_, p| p);
+            let out = resize_all(&pixels, side as u32, side as u32, square, sizes, &|_, p| {
+                p.to_vec()
+            });
             assert_eq!(out.len(), sizes.len(), "usable side {usable}");
             for (size, rendition) in sizes.iter().zip(&out) {
                 let side = size.side() as usize;

@@ -72,37 +72,38 @@ fn mix(a: [f64; 3], b: [f64; 3], t: f64) -> [f64; 3] {
 
 /// Encodes `image` as a baseline JPEG with jpeg-encoder (4:4:4, so edges stay crisp).
 pub fn jpeg(image: &RgbImage, quality: u8) -> Vec<u8> {
-    jpeg_with(image, quality, false)
+    jpeg_with(image, quality, false, None)
 }
 
 /// Encodes `image` as a progressive JPEG with jpeg-encoder.
 pub fn progressive_jpeg(image: &RgbImage, quality: u8) -> Vec<u8> {
-    jpeg_with(image, quality, true)
+    jpeg_with(image, quality, true, None)
 }
 
 /// Encodes `image` as a baseline 4:2:0 JPEG with a restart marker every `interval` MCUs, as
 /// many cameras write them (the layout `ingest` crops and splits before decoding).
 pub fn jpeg_with_restarts(image: &RgbImage, quality: u8, interval: u16) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
-    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
-    encoder.set_restart_interval(interval);
-    encoder
-        .encode(
-            image.as_raw(),
-            u16::try_from(image.width()).expect("test images fit a JPEG"),
-            u16::try_from(image.height()).expect("test images fit a JPEG"),
-            jpeg_encoder::ColorType::Rgb,
-        )
-        .expect("encoding a test image");
-    out
+    jpeg_with(image, quality, false, Some(interval))
 }
 
-fn jpeg_with(image: &RgbImage, quality: u8, progressive: bool) -> Vec<u8> {
+/// Encodes `image` with jpeg-encoder: 4:4:4 without restart markers, or 4:2:0 with a marker
+/// every `restart_interval` MCUs.
+fn jpeg_with(
+    image: &RgbImage,
+    quality: u8,
+    progressive: bool,
+    restart_interval: Option<u16>,
+) -> Vec<u8> {
     let mut out = Vec::new();
     let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
-    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_4_4);
     encoder.set_progressive(progressive);
+    match restart_interval {
+        Some(interval) => {
+            encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+            encoder.set_restart_interval(interval);
+        }
+        None => encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_4_4),
+    }
     encoder
         .encode(
             image.as_raw(),
