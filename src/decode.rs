@@ -208,13 +208,27 @@ fn decode_bands(
         return Some((raster, used, (cropped.left, cropped.top)));
     }
     let row = width as usize * channels.count();
-    // Bounded: the region's scaled size, within the limits checked from the header.
-    #[allow(clippy::disallowed_methods)]
-    let mut data = Vec::with_capacity(row * height as usize);
-    for (band, (raster, _)) in cropped.bands.iter().zip(&decoded) {
+    // The rows each band keeps, stacked in the first band's buffer: it already holds the
+    // first rows in place, and growing it costs less than fresh memory for the whole region.
+    let kept = |band: &jpeg_crop::Band| {
         let from = scale(band.keep_top - band.top) as usize * row;
         let to = scale(band.keep_end - band.top) as usize * row;
-        data.extend_from_slice(raster.data.get(from..to)?);
+        from..to
+    };
+    let mut bands = cropped.bands.iter().zip(decoded);
+    let (first, (raster, _)) = bands.next()?;
+    let mut data = raster.data;
+    let own = kept(first);
+    if own.end > data.len() {
+        return None;
+    }
+    data.truncate(own.end);
+    data.drain(..own.start);
+    // Bounded: the region's scaled size, within the limits checked from the header.
+    #[allow(clippy::disallowed_methods)]
+    data.reserve_exact((row * height as usize).saturating_sub(data.len()));
+    for (band, (raster, _)) in bands {
+        data.extend_from_slice(raster.data.get(kept(band))?);
     }
     if data.len() != row * height as usize {
         return None;
