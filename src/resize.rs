@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use fast_image_resize::images::{TypedImage, TypedImageRef};
 use fast_image_resize::pixels::U8x3;
-use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::{Filter, FilterType, ResizeAlg, ResizeOptions, Resizer};
 
 use crate::crop::Rect;
 use crate::size::PhotoSize;
@@ -22,6 +22,28 @@ fn cascade_parent(size: PhotoSize) -> Option<PhotoSize> {
         PhotoSize::S120 | PhotoSize::S96 | PhotoSize::S64 | PhotoSize::S48 => Some(PhotoSize::S240),
         PhotoSize::S504 | PhotoSize::S648 => None,
     }
+}
+
+/// fast_image_resize's Lanczos3 with the kernel of [`lanczos3`].
+fn lanczos3_filter() -> Filter {
+    Filter::new("Lanczos3", lanczos3, 3.0).expect("a support of 3 is valid")
+}
+
+/// The Lanczos3 kernel, sinc(x) sinc(x/3) on (-3, 3), with one sine where the usual form takes
+/// two: with t = πx/3 and s = sin t, sin(πx) = sin 3t = 3s - 4s³, so the kernel is
+/// (3s - 4s³) s / (3t²). fast_image_resize computes the kernel afresh at every tap of every
+/// resize (some 60,000 taps for a photo's sizes), and its two sines were 2 % of the time of a
+/// precompute of 12-MP photos.
+fn lanczos3(x: f64) -> f64 {
+    if x == 0.0 {
+        return 1.0;
+    }
+    if !(-3.0..3.0).contains(&x) {
+        return 0.0;
+    }
+    let t = x * std::f64::consts::FRAC_PI_3;
+    let s = t.sin();
+    s * s * (3.0 - 4.0 * s * s) / (3.0 * t * t)
 }
 
 /// Resamples `square` of the packed RGB8 image `pixels` (`width` x `height`) to each of
@@ -149,7 +171,9 @@ fn resize_square(
     let mut target = TypedImage::<U8x3>::from_buffer(side, side, &mut out)
         .expect("the buffer holds side x side RGB pixels");
     let options = ResizeOptions::new()
-        .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
+        .resize_alg(ResizeAlg::Convolution(
+            FilterType::Custom(lanczos3_filter()),
+        ))
         .crop(square.left, square.top, square.width, square.height);
     resizer
         .resize_typed(&source, &mut target, &options)
@@ -161,6 +185,29 @@ fn resize_square(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_one_sine_kernel_is_lanczos3() {
+        let sinc = |x: f64| {
+            if x == 0.0 {
+                1.0
+            } else {
+                (x * std::f64::consts::PI).sin() / (x * std::f64::consts::PI)
+            }
+        };
+        for i in -400..=400 {
+            let x = f64::from(i) / 100.0;
+            let expected = if x.abs() < 3.0 {
+                sinc(x) * sinc(x / 3.0)
+            } else {
+                0.0
+            };
+            assert!((lanczos3(x) - expected).abs() < 1e-12, "at {x}");
+        }
+        assert_eq!(lanczos3(0.0), 1.0);
+        assert_eq!(lanczos3(3.0), 0.0);
+        assert_eq!(lanczos3(-3.0001), 0.0);
+    }
 
     #[test]
     fn parents_are_larger_sizes_that_come_first() {
