@@ -10,7 +10,7 @@
 #   12mp-x16  16 copies of photos/photo_olympus_ep3_12mp_4032x3024.jpg
 #   photos    the corpus photos/ directory as it is
 # times every tool as a whole process over the same directory, the tools alternating
-# round-robin for ROUNDS rounds (default 3), and keeps the median wall time and peak RSS;
+# round-robin for ROUNDS rounds (default 5), and keeps the median wall time and peak RSS;
 # checks every output's dimensions and measures DSSIM and bytes with the quality example
 # (examples/quality.rs) on the last round's outputs; and prints one table of ratios, also
 # written to REPORT (default <target dir>/peers-report.md).
@@ -25,7 +25,7 @@ CORPUS=${USERPHOTO_CORPUS:-$ROOT/../shared/corpus}
 PEERS=${PEERS:-$ROOT/../shared/peers}
 PEERS_DIR=${PEERS_DIR:-/tmp/userphoto-peers}
 SHARP_DIR=${SHARP_DIR:-$PEERS_DIR/sharp}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 QUALITY=${QUALITY:-85}
 SETS=${SETS:-12mp-x16 photos}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -138,15 +138,20 @@ for set in $SETS; do
             rm -rf "$out"
             status=0
             tool_command "$tool" "$INPUTS/$set" "$out"
-            /usr/bin/time -f '%e %M' -o "$WORK/time" "${CMD[@]}" >"$WORK/$set.$tool.log" 2>&1 || status=$?
+            # Wall time from the shell's clock (microseconds; GNU time's %e has only hundredths,
+            # 3 % of a 0.3 s run), peak RSS from GNU time.
+            start=$EPOCHREALTIME
+            /usr/bin/time -f '%M' -o "$WORK/time" "${CMD[@]}" >"$WORK/$set.$tool.log" 2>&1 || status=$?
+            end=$EPOCHREALTIME
             # userphoto exits 1 when it rejected a photo; the peers count rejections and exit 0.
             if [[ $status != 0 && ! ($tool == userphoto* && $status == 1) ]]; then
                 cat "$WORK/$set.$tool.log" >&2
                 die "$tool failed on $set (exit $status)"
             fi
-            read -r wall rss < <(tail -n 1 "$WORK/time")
+            read -r rss < <(tail -n 1 "$WORK/time")
+            wall=$(awk -v start="$start" -v end="$end" 'BEGIN { printf "%.3f", end - start }')
             printf '%s\t%s\t%s\t%s\t%s\n' "$set" "$tool" "$round" "$wall" "$rss" >>"$TIMES"
-            printf '  round %s  %-15s %6.2f s  %4d MiB  %s\n' "$round" "$tool" "$wall" $((rss / 1024)) \
+            printf '  round %s  %-15s %7.3f s  %4d MiB  %s\n' "$round" "$tool" "$wall" $((rss / 1024)) \
                 "$(outcome "$WORK/$set.$tool.log")" >&2
         done
     done
@@ -205,11 +210,11 @@ for set_ in sets:
                 dssim[(t, s)] = statistics.median(values)
     fastest = min(wall[t] for t in peers)
     for t in tools:
-        cells = [set_, t, f"{wall[t]:.2f}", f"{wall[t] / fastest:.2f}", f"{rss[t] / 1024:.0f}",
+        cells = [set_, t, f"{wall[t]:.3f}", f"{wall[t] / fastest:.3f}", f"{rss[t] / 1024:.0f}",
                  f"{total[t] / total['sharp']:.3f}" if "sharp" in total else "-", str(missing[t])]
         for s in sizes:
             best = min((dssim[(p, s)] for p in peers if (p, s) in dssim), default=None)
-            cells.append(f"{dssim[(t, s)] / best:.2f}" if best and (t, s) in dssim else "-")
+            cells.append(f"{dssim[(t, s)] / best:.3f}" if best and (t, s) in dssim else "-")
         print("| " + " | ".join(cells) + " |")
 print()
 print("Median DSSIM per size (absolute):")
@@ -218,7 +223,7 @@ for set_ in sets:
     rows = list(csv.DictReader(open(f"{work}/{set_}.quality.tsv"), delimiter="\t"))
     print(f"- {set_}: " + "; ".join(
         t + " " + " ".join(
-            f"{statistics.median(float(r['dssim']) for r in rows if r['tool'] == t and int(r['size']) == s):.4f}"
+            f"{statistics.median(float(r['dssim']) for r in rows if r['tool'] == t and int(r['size']) == s):.6f}"
             if any(r["tool"] == t and int(r["size"]) == s for r in rows) else "-"
             for s in sizes)
         for t in tools))
