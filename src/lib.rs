@@ -53,6 +53,7 @@ mod jpeg_crop;
 mod jpeg_scan;
 #[cfg(feature = "turbojpeg")]
 mod jpeg_turbo;
+mod memory;
 mod metadata;
 mod options;
 mod orient;
@@ -67,6 +68,7 @@ use bytes::Bytes;
 
 pub use crate::error::{Cause, Error, ErrorKind};
 pub use crate::etag::{ETag, SetTag};
+pub use crate::memory::keep_freed_memory;
 pub use crate::metadata::{PhotoCollection, PhotoMetadata};
 pub use crate::options::{Background, Limits, Options};
 pub use crate::orient::Orientation;

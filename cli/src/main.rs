@@ -103,26 +103,6 @@ enum Command {
     },
 }
 
-/// Makes the C allocator (glibc's) keep the memory a photo frees for the next photo, instead of
-/// giving it back to the system and faulting it in again page by page: without this a
-/// precompute of 12-MP photos takes about 2,500 page faults per photo and 7 % more time (see
-/// BENCHMARKS.md).
-///
-/// glibc serves large blocks with their own mappings and gives back free memory at the top of
-/// its heaps beyond a threshold; both thresholds start low (128 KiB) and rise when a mapped
-/// block of up to 32 MiB is freed: the mmap threshold to its size and the trim threshold to
-/// twice that (mallopt(3), M_MMAP_THRESHOLD). Freeing one such block at the start therefore
-/// keeps every later buffer of a photo (a few MiB each) in the heap. The block is never
-/// written, so it costs no memory; other allocators do not look at it.
-fn keep_freed_memory() {
-    // Just under the 32 MiB (plus a header) that glibc still takes as a threshold.
-    const BLOCK: usize = 31 << 20;
-    // Bounded: a constant.
-    #[allow(clippy::disallowed_methods)]
-    let block: Vec<u8> = Vec::with_capacity(BLOCK);
-    drop(std::hint::black_box(block));
-}
-
 fn parse_background(text: &str) -> Result<userphoto::Background, String> {
     userphoto::Background::parse_hex(text)
         .ok_or_else(|| format!("{text:?} is not a colour; expected hex RRGGBB such as ffffff"))
@@ -130,7 +110,8 @@ fn parse_background(text: &str) -> Result<userphoto::Background, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    keep_freed_memory();
+    // Photo after photo, reuse memory instead of faulting it in again (see its docs).
+    userphoto::keep_freed_memory();
     let result = match cli.command {
         Command::Ingest {
             photo,
