@@ -312,6 +312,7 @@ fn read_frame(body: &[u8], size_at: usize) -> Option<(usize, u32, u32, u32, u32,
 mod tests {
     use super::*;
     use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+    use std::io::Write as _;
 
     /// A `width` x `height` RGB JPEG of smooth gradients and some detail, 4:2:0, with a
     /// restart marker every `interval` MCUs (none when 0).
@@ -543,7 +544,9 @@ mod tests {
         );
         let path = corpus.join("photos/photo_olympus_ep3_12mp_4032x3024.jpg");
         let Ok(full) = std::fs::read(&path) else {
-            eprintln!(
+            // Straight to stderr, which the test harness does not capture.
+            let _ = writeln!(
+                std::io::stderr(),
                 "skipped: {} is not there (set USERPHOTO_CORPUS)",
                 path.display()
             );

@@ -6,6 +6,8 @@
 #[path = "integration/common/mod.rs"]
 mod common;
 
+use std::io::Write as _;
+
 use image::ImageFormat;
 use userphoto::{ingest, ErrorKind, Options};
 
@@ -31,7 +33,11 @@ fn jpeg_declaring(jpeg: &[u8], width: u16, height: u16) -> Vec<u8> {
 #[test]
 fn declared_dimensions_are_rejected_before_allocating() {
     let Some(before) = peak_kib() else {
-        println!("skipped: no /proc/self/status on this system");
+        // Straight to stderr, which the test harness does not capture.
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: no /proc/self/status on this system"
+        );
         return;
     };
     let picture = common::synth::photo_like(64, 64);

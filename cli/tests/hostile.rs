@@ -9,6 +9,7 @@
 #[path = "../../tests/integration/common/bombs.rs"]
 mod bombs;
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -184,7 +185,9 @@ fn hostile_corpus_files_are_rejected_in_a_capped_child() {
         PathBuf::from,
     );
     let Ok(manifest) = std::fs::read_to_string(corpus.join("MANIFEST.tsv")) else {
-        println!(
+        // Straight to stderr, which the test harness does not capture.
+        let _ = writeln!(
+            std::io::stderr(),
             "skipped: no corpus at {} (set USERPHOTO_CORPUS)",
             corpus.display()
         );

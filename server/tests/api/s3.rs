@@ -5,6 +5,8 @@
 //! `AWS_ALLOW_HTTP`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION` configure the
 //! client); otherwise it says it was skipped and passes.
 
+use std::io::Write as _;
+
 use crate::common;
 
 use common::*;
@@ -35,7 +37,9 @@ fn endpoint() -> Option<String> {
     match std::env::var("USERPHOTO_TEST_S3_ENDPOINT") {
         Ok(endpoint) if !endpoint.is_empty() => Some(endpoint),
         _ => {
-            eprintln!(
+            // Straight to stderr, which the test harness does not capture.
+            let _ = writeln!(
+                std::io::stderr(),
                 "skipped: set USERPHOTO_TEST_S3_ENDPOINT (see server/tests/s3.sh) to run against S3"
             );
             None
