@@ -504,3 +504,31 @@ fn from_jpeg(error: jpeg_decoder::Error) -> Error {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jpeg_crop::tests::{photo, square};
+
+    /// What `decode_bands` stacks is the region decoded in one piece, at every scale, and it
+    /// does stack: a wrong stack must fail here, not fall back to a whole decode that hides it.
+    #[test]
+    fn stacked_bands_are_the_region_in_one_piece() {
+        // 4:2:0 with restart intervals, whose chroma upsampling reads the rows across the seam.
+        let full = photo(640, 480, 4, false);
+        let keep = square(100.0, 0.0, 440.0);
+        let whole = jpeg_crop::crop_to_intervals(&full, keep, 1).expect("one band");
+        let split = jpeg_crop::crop_to_intervals(&full, keep, 2).expect("two bands");
+        assert_eq!(split.bands.len(), 2);
+        let limits = Limits::default();
+        for eighths in [1, 2, 3, 4, 8] {
+            let (one, used, origin) =
+                decode_bands(&whole, eighths, Channels::Rgb, &limits).expect("one piece");
+            let (stacked, stacked_used, stacked_origin) =
+                decode_bands(&split, eighths, Channels::Rgb, &limits).expect("stacked");
+            assert_eq!((stacked_used, stacked_origin), (used, origin));
+            assert_eq!((stacked.width, stacked.height), (one.width, one.height));
+            assert!(stacked.data == one.data, "the stack differs at {eighths}/8");
+        }
+    }
+}

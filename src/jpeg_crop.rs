@@ -309,14 +309,14 @@ fn read_frame(body: &[u8], size_at: usize) -> Option<(usize, u32, u32, u32, u32,
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
     use std::io::Write as _;
 
     /// A `width` x `height` RGB JPEG of smooth gradients and some detail, 4:2:0, with a
     /// restart marker every `interval` MCUs (none when 0).
-    fn photo(width: u16, height: u16, interval: u16, progressive: bool) -> Vec<u8> {
+    pub(crate) fn photo(width: u16, height: u16, interval: u16, progressive: bool) -> Vec<u8> {
         let mut pixels = Vec::new();
         for y in 0..u32::from(height) {
             for x in 0..u32::from(width) {
@@ -355,7 +355,7 @@ mod tests {
         (u32::from(w), u32::from(h), pixels)
     }
 
-    fn square(left: f64, top: f64, side: f64) -> Rect {
+    pub(crate) fn square(left: f64, top: f64, side: f64) -> Rect {
         Rect {
             left,
             top,
