@@ -2,18 +2,22 @@
 
 use crate::error::Error;
 
-/// The largest side encoded with full-resolution chroma (4:4:4); larger sides use 4:2:0.
+/// The largest side encoded with full-resolution chroma (4:4:4); larger sides use 4:2:0, with
+/// the chroma subsampled by [`chroma::ycbcr_420`](crate::chroma::ycbcr_420).
 ///
-/// At 48–240 pixels a face's colour edges span few pixels, and halving the chroma costs far
+/// At 48–120 pixels a face's colour edges span few pixels, and halving the chroma costs far
 /// more than it saves: on the corpus, 4:4:4 halves the median DSSIM of these sizes (12-MP
-/// photo at 120x120: 0.0027 with 4:2:0, 0.0008 with 4:4:4) for about 3 % more bytes over the
-/// whole set, since the large sizes dominate it. See BENCHMARKS.md.
-const FULL_CHROMA_MAX_SIDE: u32 = 240;
+/// photo at 120x120: 0.0027 with 4:2:0, 0.0008 with 4:4:4) for little more bytes, since the
+/// large sizes dominate the set. At 240 the sharpened 4:2:0 is already better than any peer
+/// (0.0011, against 0.0012 for the best), and 4:4:4 there cost 1.7 % of the set's bytes, which
+/// the sharpened chroma of the large sizes needs. See BENCHMARKS.md.
+const FULL_CHROMA_MAX_SIDE: u32 = 120;
 
 /// Encodes packed RGB8 `pixels` of `side` x `side` as a JPEG: 4:4:4 chroma up to
-/// [`FULL_CHROMA_MAX_SIDE`] and 4:2:0 above, optimised Huffman tables, a JFIF header and
-/// nothing else (no EXIF, XMP, ICC or comment). Builds with the `turbojpeg` feature encode
-/// with libjpeg-turbo, the others with jpeg-encoder.
+/// [`FULL_CHROMA_MAX_SIDE`] and 4:2:0 above (subsampled here, see [`crate::chroma`]),
+/// optimised Huffman tables, a JFIF header and nothing else (no EXIF, XMP, ICC or comment).
+/// Builds with the `turbojpeg` feature encode with libjpeg-turbo, the others with
+/// jpeg-encoder.
 pub(crate) fn encode_jpeg(pixels: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, Error> {
     let full_chroma = side <= FULL_CHROMA_MAX_SIDE;
     #[cfg(feature = "turbojpeg")]
@@ -41,16 +45,32 @@ fn with_jpeg_encoder(
     #[allow(clippy::disallowed_methods)]
     let mut out = Vec::with_capacity(pixels.len() / 8);
     let mut encoder = Encoder::new(&mut out, quality);
-    encoder.set_sampling_factor(if full_chroma {
-        SamplingFactor::R_4_4_4
-    } else {
-        SamplingFactor::R_4_2_0
-    });
-    // jpeg-encoder keeps the top-left sample of each 2x2 block by default, which aliases
-    // colour edges; averaging is what libjpeg does, and on the corpus it takes the median
-    // DSSIM of the 360x360 rendition from 0.0013 to 0.0011 (see BENCHMARKS.md).
-    encoder.set_chroma_subsampling_method(ChromaSubsamplingMethod::Average);
     encoder.set_optimized_huffman_tables(true);
-    encoder.encode(pixels, dimension, dimension, ColorType::Rgb)?;
+    if full_chroma {
+        encoder.set_sampling_factor(SamplingFactor::R_4_4_4);
+        encoder.encode(pixels, dimension, dimension, ColorType::Rgb)?;
+        return Ok(out);
+    }
+    // jpeg-encoder subsamples chroma itself; given each chroma sample of `ycbcr_420` over its
+    // whole 2x2 block, its average is that sample.
+    encoder.set_sampling_factor(SamplingFactor::R_4_2_0);
+    encoder.set_chroma_subsampling_method(ChromaSubsamplingMethod::Average);
+    let side = side as usize;
+    let planes = crate::chroma::ycbcr_420(pixels, side);
+    // Bounded: one rendition, at most 648 x 648 x 3.
+    let mut ycbcr = vec![0u8; side * side * 3];
+    for (row, (out, luma)) in ycbcr
+        .chunks_exact_mut(side * 3)
+        .zip(planes.y.chunks_exact(side))
+        .enumerate()
+    {
+        let chroma = (row / 2) * planes.half;
+        let cb = &planes.cb[chroma..chroma + planes.half];
+        let cr = &planes.cr[chroma..chroma + planes.half];
+        for (column, (pixel, &y)) in out.chunks_exact_mut(3).zip(luma).enumerate() {
+            pixel.copy_from_slice(&[y, cb[column / 2], cr[column / 2]]);
+        }
+    }
+    encoder.encode(&ycbcr, dimension, dimension, ColorType::Ycbcr)?;
     Ok(out)
 }

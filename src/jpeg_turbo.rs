@@ -8,7 +8,9 @@
 //! libjpeg-turbo reports a problem with, even a warning, so that damaged files get the same
 //! answer from both builds.
 
-use turbojpeg::{Compressor, Decompressor, Image, PixelFormat, ScalingFactor, Subsamp};
+use turbojpeg::{
+    Compressor, Decompressor, Image, PixelFormat, ScalingFactor, Subsamp, YuvPlanesImage,
+};
 
 use crate::options::Limits;
 use crate::raster::{Channels, Raster};
@@ -59,7 +61,8 @@ pub(crate) fn decode_scaled(
 }
 
 /// Encodes packed RGB8 `pixels` of `side` x `side` as a baseline JPEG with optimised Huffman
-/// tables and a JFIF header only, with full-resolution chroma when `full_chroma`, else 4:2:0.
+/// tables and a JFIF header only, with full-resolution chroma when `full_chroma`, else 4:2:0
+/// subsampled by [`chroma::ycbcr_420`](crate::chroma::ycbcr_420).
 pub(crate) fn encode(
     pixels: &[u8],
     side: u32,
@@ -68,13 +71,23 @@ pub(crate) fn encode(
 ) -> Result<Vec<u8>, turbojpeg::Error> {
     let mut compressor = Compressor::new()?;
     compressor.set_quality(i32::from(quality))?;
-    compressor.set_subsamp(if full_chroma {
-        Subsamp::None
-    } else {
-        Subsamp::Sub2x2
-    })?;
     compressor.set_optimize(true)?;
     let side = side as usize;
+    if !full_chroma {
+        let planes = crate::chroma::ycbcr_420(pixels, side);
+        return compressor.compress_yuv_planes_to_vec(&YuvPlanesImage {
+            y_plane: &planes.y,
+            u_plane: &planes.cb,
+            v_plane: &planes.cr,
+            width: side,
+            height: side,
+            y_stride: side,
+            u_stride: planes.half,
+            v_stride: planes.half,
+            subsamp: Subsamp::Sub2x2,
+        });
+    }
+    compressor.set_subsamp(Subsamp::None)?;
     compressor.compress_to_vec(Image {
         pixels,
         width: side,

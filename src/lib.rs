@@ -42,6 +42,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod chroma;
 mod color;
 mod crop;
 mod decode;
@@ -86,14 +87,14 @@ pub use crate::sniff::Format;
 /// Builds with the `turbojpeg` feature decode JPEGs with libjpeg-turbo, whose pixels differ
 /// slightly, so their value says so.
 #[cfg(not(feature = "turbojpeg"))]
-pub const PIPELINE_VERSION: &str = concat!("userphoto ", env!("CARGO_PKG_VERSION"), ", pipeline 4");
+pub const PIPELINE_VERSION: &str = concat!("userphoto ", env!("CARGO_PKG_VERSION"), ", pipeline 5");
 /// Names the rendering pipeline: builds with the same value give byte-identical renditions for
 /// the same input bytes and [`Options`]. See the default build's documentation.
 #[cfg(feature = "turbojpeg")]
 pub const PIPELINE_VERSION: &str = concat!(
     "userphoto ",
     env!("CARGO_PKG_VERSION"),
-    ", pipeline 4, libjpeg-turbo"
+    ", pipeline 5, libjpeg-turbo"
 );
 
 /// Renders every size of the photo in `bytes`.

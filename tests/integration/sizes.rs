@@ -142,7 +142,7 @@ fn small_sizes_keep_full_chroma_and_large_sizes_halve_it() {
     assert_eq!(set.len(), 9);
     for rendition in set.iter() {
         let side = rendition.width();
-        let expected = if side <= 240 { (1, 1) } else { (2, 2) };
+        let expected = if side <= 120 { (1, 1) } else { (2, 2) };
         assert_eq!(
             luma_sampling(rendition.bytes()),
             expected,

@@ -1,0 +1,237 @@
+//! Full-range YCbCr (JFIF) with the chroma subsampled 2x2 by a sharpened filter.
+//!
+//! A JPEG encoder subsamples chroma by averaging each 2x2 block, and a decoder brings it back
+//! by interpolating between neighbouring samples; together the two blur colour edges more than
+//! either alone. Here each chroma sample is taken with the four-tap filter (-1, 5, 5, -1) / 8 in
+//! each direction over the rows and columns around its block instead: as flat as the average on
+//! flat colour, it keeps more of the colour edges that the decoder's interpolation then
+//! softens. On the corpus's 12-MP photo this took the median DSSIM of the 360–648 renditions
+//! from 0.00098–0.00105 to 0.00096–0.00102 for 0.7 % more bytes (see BENCHMARKS.md).
+//!
+//! The arithmetic is in integers, so the planes are the same on every machine.
+
+/// The luma plane (`side` x `side`) and the two chroma planes (`side / 2` rounded up, squared)
+/// of the packed RGB8 `pixels` of a `side` x `side` square.
+pub(crate) struct Planes {
+    pub y: Vec<u8>,
+    pub cb: Vec<u8>,
+    pub cr: Vec<u8>,
+    /// The side of the chroma planes.
+    pub half: usize,
+}
+
+/// Fixed-point scale of the conversion coefficients, as in libjpeg (`jccolor.c`).
+const SCALE_BITS: u32 = 16;
+const ONE_HALF: i32 = 1 << (SCALE_BITS - 1);
+
+/// `x` in fixed point.
+const fn fix(x: f64) -> i32 {
+    (x * (1u32 << SCALE_BITS) as f64 + 0.5) as i32
+}
+
+const Y_R: i32 = fix(0.299);
+const Y_G: i32 = fix(0.587);
+const Y_B: i32 = fix(0.114);
+const CB_R: i32 = fix(0.168_735_89);
+const CB_G: i32 = fix(0.331_264_11);
+const C_HALF: i32 = fix(0.5);
+const CR_G: i32 = fix(0.418_687_59);
+const CR_B: i32 = fix(0.081_312_41);
+
+/// Bits of precision kept below the integer part of the full-resolution chroma.
+const CHROMA_FRACTION_BITS: u32 = 4;
+/// From the conversion's fixed point to the chroma's.
+const CHROMA_SHIFT: u32 = SCALE_BITS - CHROMA_FRACTION_BITS;
+const CHROMA_ROUND: i32 = 1 << (CHROMA_SHIFT - 1);
+
+/// Taps of the subsampling filter, in eighths, over the samples `2i - 1 ..= 2i + 2`: the
+/// outer pair and the inner pair.
+const TAPS: [i32; 4] = [-1, 5, 5, -1];
+
+/// Converts a `side` x `side` square of packed RGB8 `pixels` to JFIF YCbCr, with chroma 4:2:0.
+pub(crate) fn ycbcr_420(pixels: &[u8], side: usize) -> Planes {
+    debug_assert_eq!(pixels.len(), side * side * 3);
+    let half = side.div_ceil(2);
+    // Bounded: planes of one rendition, at most 648 x 648.
+    let mut y = vec![0u8; side * side];
+    // Chroma filtered across each row: `side` rows of `half` samples.
+    let mut cb_across = vec![0i32; side * half];
+    let mut cr_across = vec![0i32; side * half];
+    // One row of full-resolution chroma, centred on 0 rather than 128 (so that the negative
+    // taps cannot overflow), with CHROMA_FRACTION_BITS of fraction.
+    let mut cb_row = vec![0i32; side];
+    let mut cr_row = vec![0i32; side];
+    let rows = pixels
+        .chunks_exact(side * 3)
+        .zip(y.chunks_exact_mut(side))
+        .zip(
+            cb_across
+                .chunks_exact_mut(half)
+                .zip(cr_across.chunks_exact_mut(half)),
+        );
+    for ((rgb_row, y_row), (cb_out, cr_out)) in rows {
+        let samples = rgb_row
+            .chunks_exact(3)
+            .zip(y_row.iter_mut())
+            .zip(cb_row.iter_mut().zip(cr_row.iter_mut()));
+        for ((rgb, y), (cb, cr)) in samples {
+            let (r, g, b) = (i32::from(rgb[0]), i32::from(rgb[1]), i32::from(rgb[2]));
+            *y = ((Y_R * r + Y_G * g + Y_B * b + ONE_HALF) >> SCALE_BITS) as u8;
+            *cb = (-CB_R * r - CB_G * g + C_HALF * b + CHROMA_ROUND) >> CHROMA_SHIFT;
+            *cr = (C_HALF * r - CR_G * g - CR_B * b + CHROMA_ROUND) >> CHROMA_SHIFT;
+        }
+        filter_across(&cb_row, cb_out);
+        filter_across(&cr_row, cr_out);
+    }
+    Planes {
+        y,
+        cb: filter_down(&cb_across, half),
+        cr: filter_down(&cr_across, half),
+        half,
+    }
+}
+
+/// Filters one row of full-resolution chroma into `out.len()` samples, sample `i` taking
+/// [`TAPS`] over columns `2i - 1 ..= 2i + 2` (the edge column repeated beyond the row).
+fn filter_across(row: &[i32], out: &mut [i32]) {
+    let last = row.len() as isize - 1;
+    let at = |column: isize| row[column.clamp(0, last) as usize];
+    let clamped = |i: usize| {
+        let first = 2 * i as isize - 1;
+        TAPS.iter()
+            .zip(first..)
+            .map(|(&tap, column)| tap * at(column))
+            .sum::<i32>()
+    };
+    // Samples 1, 2, … whose four columns all lie inside the row, without clamping: sample i
+    // reads the pairs of columns (2i - 1, 2i) and (2i + 1, 2i + 2).
+    let pairs = row.get(1..).unwrap_or_default().chunks_exact(2);
+    let mut inner = 0;
+    for (sample, (a, b)) in out.iter_mut().skip(1).zip(pairs.clone().zip(pairs.skip(1))) {
+        *sample = TAPS[1] * (a[1] + b[0]) + TAPS[0] * (a[0] + b[1]);
+        inner += 1;
+    }
+    // The first sample and the last ones reach past the edge.
+    for i in std::iter::once(0).chain(inner + 1..out.len()) {
+        if let Some(sample) = out.get_mut(i) {
+            *sample = clamped(i);
+        }
+    }
+}
+
+/// Filters the rows of `across` (`half` samples each) down the columns into `half` rows, row
+/// `j` taking [`TAPS`] over rows `2j - 1 ..= 2j + 2` (the edge row repeated), and gives the
+/// 8-bit samples, offset by 128 as JPEG stores them.
+fn filter_down(across: &[i32], half: usize) -> Vec<u8> {
+    let last = (across.len() / half) as isize - 1;
+    let row = |r: isize| {
+        let at = r.clamp(0, last) as usize * half;
+        &across[at..at + half]
+    };
+    // Eighths of eighths (6 bits) on top of the chroma's own fraction.
+    let bits = 6 + CHROMA_FRACTION_BITS;
+    let round = 1 << (bits - 1);
+    // Bounded: a quarter of one plane of a rendition.
+    let mut out = vec![0u8; half * half];
+    for (j, out_row) in out.chunks_exact_mut(half).enumerate() {
+        let first = 2 * j as isize - 1;
+        let (a, b, c, d) = (row(first), row(first + 1), row(first + 2), row(first + 3));
+        let columns = a.iter().zip(b).zip(c.iter().zip(d));
+        for (sample, ((&a, &b), (&c, &d))) in out_row.iter_mut().zip(columns) {
+            let sum = TAPS[1] * (b + c) + TAPS[0] * (a + d);
+            *sample = (((sum + round) >> bits) + 128).clamp(0, 255) as u8;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JFIF conversion of one colour, as libjpeg computes it.
+    fn jfif(r: f64, g: f64, b: f64) -> (u8, u8, u8) {
+        let y = 0.299 * r + 0.587 * g + 0.114 * b;
+        let cb = -0.168_735_89 * r - 0.331_264_11 * g + 0.5 * b + 128.0;
+        let cr = 0.5 * r - 0.418_687_59 * g - 0.081_312_41 * b + 128.0;
+        let byte = |v: f64| v.round().clamp(0.0, 255.0) as u8;
+        (byte(y), byte(cb), byte(cr))
+    }
+
+    #[test]
+    fn flat_colours_stay_flat_and_exact() {
+        for rgb in [
+            [0u8, 0, 0],
+            [255, 255, 255],
+            [255, 0, 0],
+            [0, 255, 0],
+            [0, 0, 255],
+            [30, 120, 200],
+        ] {
+            let side = 10;
+            let pixels: Vec<u8> = rgb.iter().copied().cycle().take(side * side * 3).collect();
+            let planes = ycbcr_420(&pixels, side);
+            let (y, cb, cr) = jfif(f64::from(rgb[0]), f64::from(rgb[1]), f64::from(rgb[2]));
+            assert_eq!(planes.half, 5);
+            assert!(planes.y.iter().all(|&v| v == y), "{rgb:?}: luma");
+            assert!(
+                planes.cb.iter().all(|&v| v.abs_diff(cb) <= 1),
+                "{rgb:?}: Cb {cb}"
+            );
+            assert!(
+                planes.cr.iter().all(|&v| v.abs_diff(cr) <= 1),
+                "{rgb:?}: Cr {cr}"
+            );
+            assert_eq!((planes.cb.len(), planes.cr.len()), (25, 25));
+        }
+    }
+
+    #[test]
+    fn chroma_is_taken_with_the_sharpened_taps() {
+        // Blue columns 0-3, grey from column 4 on: a colour edge between two blocks.
+        let side = 12;
+        let blue = [0u8, 0, 255];
+        let grey = [128u8, 128, 128];
+        let pixels: Vec<u8> = (0..side * side)
+            .flat_map(|i| if i % side < 4 { blue } else { grey })
+            .collect();
+        let planes = ycbcr_420(&pixels, side);
+        // Cb of blue and of grey, centred on 0.
+        let column = |c: isize| -> f64 {
+            if c.clamp(0, side as isize - 1) < 4 {
+                127.5
+            } else {
+                0.0
+            }
+        };
+        // Sample i reads columns 2i-1 ..= 2i+2 with (-1, 5, 5, -1)/8, edges repeated; every
+        // row is the same, so the pass down the columns changes nothing.
+        for i in 0..planes.half {
+            let c = 2 * i as isize;
+            let filtered =
+                (-column(c - 1) + 5.0 * column(c) + 5.0 * column(c + 1) - column(c + 2)) / 8.0;
+            let expected = (filtered + 128.0).round().clamp(0.0, 255.0) as u8;
+            for j in 0..planes.half {
+                let got = planes.cb[j * planes.half + i];
+                assert!(
+                    got.abs_diff(expected) <= 1,
+                    "Cb at ({i}, {j}): {got}, not {expected}"
+                );
+            }
+        }
+        // The first grey sample reads one blue column with a negative tap: it dips below grey,
+        // as a sharpening filter does, where an average would stay at grey.
+        assert!(planes.cb[2] < 120, "{}", planes.cb[2]);
+    }
+
+    #[test]
+    fn odd_sides_round_the_chroma_planes_up() {
+        let planes = ycbcr_420(&[90u8; 7 * 7 * 3], 7);
+        assert_eq!(planes.half, 4);
+        assert_eq!(
+            (planes.y.len(), planes.cb.len(), planes.cr.len()),
+            (49, 16, 16)
+        );
+        assert!(planes.cb.iter().chain(&planes.cr).all(|&v| v == 128));
+    }
+}
