@@ -3,7 +3,7 @@
 //!
 //! [`ingest`] takes the uploaded bytes and returns a [`PhotoSet`]: a JPEG of every predefined
 //! size (48, 64, 96, 120, 240, 360, 432, 504 and 648 pixels square) no larger than the
-//! source, each with a strong [`ETag`]. Users without a photo get the [`placeholder`].
+//! source, each with a strong [`ETag`]. Users without a photo get the [`placeholder`](placeholder()).
 //!
 //! ```
 //! use userphoto::{ingest, Options, PhotoSize};
