@@ -49,8 +49,9 @@ const CHROMA_ROUND: i32 = 1 << (CHROMA_SHIFT - 1);
 const TAPS: [i32; 4] = [-1, 5, 5, -1];
 
 /// Converts a `side` x `side` square of packed RGB8 `pixels` to JFIF YCbCr, with chroma 4:2:0.
+/// `side` is a rendition's, so at least 48.
 pub(crate) fn ycbcr_420(pixels: &[u8], side: usize) -> Planes {
-    debug_assert_eq!(pixels.len(), side * side * 3);
+    debug_assert!(side > 0 && pixels.len() == side * side * 3);
     let half = side.div_ceil(2);
     // Bounded: planes of one rendition, at most 648 x 648.
     let mut y = vec![0u8; side * side];
