@@ -59,9 +59,10 @@ pub(crate) fn ycbcr_420(pixels: &[u8], side: usize) -> Planes {
     let mut cb_across = vec![0i32; side * half];
     let mut cr_across = vec![0i32; side * half];
     // One row of full-resolution chroma, centred on 0 rather than 128 (so that the negative
-    // taps cannot overflow), with CHROMA_FRACTION_BITS of fraction.
-    let mut cb_row = vec![0i32; side];
-    let mut cr_row = vec![0i32; side];
+    // taps cannot overflow), with CHROMA_FRACTION_BITS of fraction, padded for the filter: one
+    // column before the row and two after it.
+    let mut cb_row = vec![0i32; side + 3];
+    let mut cr_row = vec![0i32; side + 3];
     let rows = pixels
         .chunks_exact(side * 3)
         .zip(y.chunks_exact_mut(side))
@@ -74,15 +75,15 @@ pub(crate) fn ycbcr_420(pixels: &[u8], side: usize) -> Planes {
         let samples = rgb_row
             .chunks_exact(3)
             .zip(y_row.iter_mut())
-            .zip(cb_row.iter_mut().zip(cr_row.iter_mut()));
+            .zip(cb_row[1..].iter_mut().zip(cr_row[1..].iter_mut()));
         for ((rgb, y), (cb, cr)) in samples {
             let (r, g, b) = (i32::from(rgb[0]), i32::from(rgb[1]), i32::from(rgb[2]));
             *y = ((Y_R * r + Y_G * g + Y_B * b + ONE_HALF) >> SCALE_BITS) as u8;
             *cb = (-CB_R * r - CB_G * g + C_HALF * b + CHROMA_ROUND) >> CHROMA_SHIFT;
             *cr = (C_HALF * r - CR_G * g - CR_B * b + CHROMA_ROUND) >> CHROMA_SHIFT;
         }
-        filter_across(&cb_row, cb_out);
-        filter_across(&cr_row, cr_out);
+        filter_across(&mut cb_row, cb_out);
+        filter_across(&mut cr_row, cr_out);
     }
     Planes {
         y,
@@ -93,30 +94,17 @@ pub(crate) fn ycbcr_420(pixels: &[u8], side: usize) -> Planes {
 }
 
 /// Filters one row of full-resolution chroma into `out.len()` samples, sample `i` taking
-/// [`TAPS`] over columns `2i - 1 ..= 2i + 2` (the edge column repeated beyond the row).
-fn filter_across(row: &[i32], out: &mut [i32]) {
-    let last = row.len() as isize - 1;
-    let at = |column: isize| row[column.clamp(0, last) as usize];
-    let clamped = |i: usize| {
-        let first = 2 * i as isize - 1;
-        TAPS.iter()
-            .zip(first..)
-            .map(|(&tap, column)| tap * at(column))
-            .sum::<i32>()
-    };
-    // Samples 1, 2, … whose four columns all lie inside the row, without clamping: sample i
-    // reads the pairs of columns (2i - 1, 2i) and (2i + 1, 2i + 2).
-    let pairs = row.get(1..).unwrap_or_default().chunks_exact(2);
-    let mut inner = 0;
-    for (sample, (a, b)) in out.iter_mut().skip(1).zip(pairs.clone().zip(pairs.skip(1))) {
+/// [`TAPS`] over columns `2i - 1 ..= 2i + 2`. `padded` holds the row from index 1, with room
+/// for one column before it and two after, which this fills with the edge columns repeated.
+fn filter_across(padded: &mut [i32], out: &mut [i32]) {
+    let len = padded.len();
+    padded[0] = padded[1];
+    padded[len - 2] = padded[len - 3];
+    padded[len - 1] = padded[len - 3];
+    // Sample i reads the pairs of padded columns (2i, 2i + 1) and (2i + 2, 2i + 3).
+    let pairs = padded.chunks_exact(2);
+    for (sample, (a, b)) in out.iter_mut().zip(pairs.clone().zip(pairs.skip(1))) {
         *sample = TAPS[1] * (a[1] + b[0]) + TAPS[0] * (a[0] + b[1]);
-        inner += 1;
-    }
-    // The first sample and the last ones reach past the edge.
-    for i in std::iter::once(0).chain(inner + 1..out.len()) {
-        if let Some(sample) = out.get_mut(i) {
-            *sample = clamped(i);
-        }
     }
 }
 
@@ -234,5 +222,20 @@ mod tests {
             (49, 16, 16)
         );
         assert!(planes.cb.iter().chain(&planes.cr).all(|&v| v == 128));
+        // A colour, so that the last sample, which reads past the odd edge, shows whether the
+        // edge is repeated there.
+        let blue: Vec<u8> = [0u8, 0, 255].into_iter().cycle().take(7 * 7 * 3).collect();
+        let planes = ycbcr_420(&blue, 7);
+        let (_, cb, cr) = jfif(0.0, 0.0, 255.0);
+        assert!(
+            planes.cb.iter().all(|&v| v.abs_diff(cb) <= 1),
+            "{:?}",
+            planes.cb
+        );
+        assert!(
+            planes.cr.iter().all(|&v| v.abs_diff(cr) <= 1),
+            "{:?}",
+            planes.cr
+        );
     }
 }

@@ -218,12 +218,12 @@ fn decode_bands(
     let mut bands = cropped.bands.iter().zip(decoded);
     let (first, (raster, _)) = bands.next()?;
     let mut data = raster.data;
+    // The first band has no neighbour above: its own rows start its pixels.
     let own = kept(first);
-    if own.end > data.len() {
+    if own.start != 0 || own.end > data.len() {
         return None;
     }
     data.truncate(own.end);
-    data.drain(..own.start);
     // Bounded: the region's scaled size, within the limits checked from the header.
     #[allow(clippy::disallowed_methods)]
     data.reserve_exact((row * height as usize).saturating_sub(data.len()));

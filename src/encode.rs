@@ -51,26 +51,50 @@ fn with_jpeg_encoder(
         encoder.encode(pixels, dimension, dimension, ColorType::Rgb)?;
         return Ok(out);
     }
-    // jpeg-encoder subsamples chroma itself; given each chroma sample of `ycbcr_420` over its
-    // whole 2x2 block, its average is that sample.
     encoder.set_sampling_factor(SamplingFactor::R_4_2_0);
     encoder.set_chroma_subsampling_method(ChromaSubsamplingMethod::Average);
-    let side = side as usize;
-    let planes = crate::chroma::ycbcr_420(pixels, side);
-    // Bounded: one rendition, at most 648 x 648 x 3.
-    let mut ycbcr = vec![0u8; side * side * 3];
-    for (row, (out, luma)) in ycbcr
-        .chunks_exact_mut(side * 3)
-        .zip(planes.y.chunks_exact(side))
-        .enumerate()
-    {
-        let chroma = (row / 2) * planes.half;
-        let cb = &planes.cb[chroma..chroma + planes.half];
-        let cr = &planes.cr[chroma..chroma + planes.half];
-        for (column, (pixel, &y)) in out.chunks_exact_mut(3).zip(luma).enumerate() {
-            pixel.copy_from_slice(&[y, cb[column / 2], cr[column / 2]]);
+    let planes = crate::chroma::ycbcr_420(pixels, side as usize);
+    encoder.encode_image(Ycbcr420 {
+        planes: &planes,
+        side: dimension,
+    })?;
+    Ok(out)
+}
+
+/// The planes of [`chroma::ycbcr_420`](crate::chroma::ycbcr_420) as jpeg-encoder takes an
+/// image: row by row at full resolution, from which it subsamples chroma itself. Each chroma
+/// sample is given over its whole 2x2 block, so that its average is that sample.
+#[cfg(not(feature = "turbojpeg"))]
+struct Ycbcr420<'a> {
+    planes: &'a crate::chroma::Planes,
+    side: u16,
+}
+
+#[cfg(not(feature = "turbojpeg"))]
+impl jpeg_encoder::ImageBuffer for Ycbcr420<'_> {
+    fn get_jpeg_color_type(&self) -> jpeg_encoder::JpegColorType {
+        jpeg_encoder::JpegColorType::Ycbcr
+    }
+
+    fn width(&self) -> u16 {
+        self.side
+    }
+
+    fn height(&self) -> u16 {
+        self.side
+    }
+
+    fn fill_buffers(&self, row: u16, buffers: &mut [Vec<u8>; 4]) {
+        let (side, half) = (usize::from(self.side), self.planes.half);
+        let row = usize::from(row);
+        buffers[0].extend_from_slice(&self.planes.y[row * side..(row + 1) * side]);
+        let chroma = (row / 2) * half;
+        for (plane, buffer) in [&self.planes.cb, &self.planes.cr]
+            .into_iter()
+            .zip(&mut buffers[1..3])
+        {
+            let samples = &plane[chroma..chroma + half];
+            buffer.extend((0..side).map(|column| samples[column / 2]));
         }
     }
-    encoder.encode(&ycbcr, dimension, dimension, ColorType::Ycbcr)?;
-    Ok(out)
 }
