@@ -117,9 +117,15 @@ fn decode_alone(c: &mut Criterion) {
 fn resize_alone(c: &mut Criterion) {
     // The square a 12-MP photo decodes to at 1/4 scale.
     let side = 756;
-    let square = test_card(side, side);
+    let pixels = test_card(side, side);
+    let planes = bench_support::Square::ycc_420(&pixels, side);
+    let square = bench_support::Square::rgb(pixels, side);
     c.bench_function("resize/756_to_all_nine", |b| {
-        b.iter(|| bench_support::resize_square(black_box(&square), side, &PhotoSize::ALL))
+        b.iter(|| bench_support::resize_square(black_box(&square), &PhotoSize::ALL))
+    });
+    // As the turbojpeg build resamples most JPEGs: luma and 4:2:0 chroma planes.
+    c.bench_function("resize/756_planes_to_all_nine", |b| {
+        b.iter(|| bench_support::resize_square(black_box(&planes), &PhotoSize::ALL))
     });
 }
 
@@ -127,10 +133,10 @@ fn encode_alone(c: &mut Criterion) {
     let mut group = c.benchmark_group("encode");
     for size in [PhotoSize::S648, PhotoSize::S240, PhotoSize::S48] {
         let side = size.side();
-        let pixels = test_card(side, side);
+        let square = bench_support::Square::rgb(test_card(side, side), side);
         group.throughput(Throughput::Elements(u64::from(side * side)));
-        group.bench_with_input(BenchmarkId::from_parameter(size), &pixels, |b, pixels| {
-            b.iter(|| bench_support::encode(black_box(pixels), side, 85).expect("encode"))
+        group.bench_with_input(BenchmarkId::from_parameter(size), &square, |b, square| {
+            b.iter(|| bench_support::encode(black_box(square), 85).expect("encode"))
         });
     }
     group.finish();

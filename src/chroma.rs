@@ -10,15 +10,7 @@
 //!
 //! The arithmetic is in integers, so the planes are the same on every machine.
 
-/// The luma plane (`side` x `side`) and the two chroma planes (`side / 2` rounded up, squared)
-/// of the packed RGB8 `pixels` of a `side` x `side` square.
-pub(crate) struct Planes {
-    pub y: Vec<u8>,
-    pub cb: Vec<u8>,
-    pub cr: Vec<u8>,
-    /// The side of the chroma planes.
-    pub half: usize,
-}
+use crate::raster::Ycc;
 
 /// Fixed-point scale of the conversion coefficients, as in libjpeg (`jccolor.c`).
 const SCALE_BITS: u32 = 16;
@@ -48,9 +40,11 @@ const CHROMA_ROUND: i32 = 1 << (CHROMA_SHIFT - 1);
 /// outer pair and the inner pair.
 const TAPS: [i32; 4] = [-1, 5, 5, -1];
 
-/// Converts a `side` x `side` square of packed RGB8 `pixels` to JFIF YCbCr, with chroma 4:2:0.
-/// `side` is a rendition's, so at least 48.
-pub(crate) fn ycbcr_420(pixels: &[u8], side: usize) -> Planes {
+/// Converts a `side` x `side` square of packed RGB8 `pixels` to JFIF YCbCr, with chroma 4:2:0
+/// (planes of `side / 2` rounded up, squared). `side` is a rendition's, so at least 48.
+pub(crate) fn ycbcr_420(pixels: &[u8], side: u32) -> Ycc {
+    let square = side;
+    let side = side as usize;
     debug_assert!(side > 0 && pixels.len() == side * side * 3);
     let half = side.div_ceil(2);
     // Bounded: planes of one rendition, at most 648 x 648.
@@ -85,11 +79,16 @@ pub(crate) fn ycbcr_420(pixels: &[u8], side: usize) -> Planes {
         filter_across(&mut cb_row, cb_out);
         filter_across(&mut cr_row, cr_out);
     }
-    Planes {
+    // Bounded: half of one plane of a rendition.
+    let mut cbcr = vec![0u8; 2 * half * half];
+    filter_down(&cb_across, half, &mut cbcr, 0);
+    filter_down(&cr_across, half, &mut cbcr, 1);
+    Ycc {
+        width: square,
+        height: square,
+        subsampling: (2, 2),
         y,
-        cb: filter_down(&cb_across, half),
-        cr: filter_down(&cr_across, half),
-        half,
+        cbcr,
     }
 }
 
@@ -109,9 +108,10 @@ fn filter_across(padded: &mut [i32], out: &mut [i32]) {
 }
 
 /// Filters the rows of `across` (`half` samples each) down the columns into `half` rows, row
-/// `j` taking [`TAPS`] over rows `2j - 1 ..= 2j + 2` (the edge row repeated), and gives the
-/// 8-bit samples, offset by 128 as JPEG stores them.
-fn filter_down(across: &[i32], half: usize) -> Vec<u8> {
+/// `j` taking [`TAPS`] over rows `2j - 1 ..= 2j + 2` (the edge row repeated), and writes the
+/// 8-bit samples, offset by 128 as JPEG stores them, as `component` (0 for Cb, 1 for Cr) of
+/// the interleaved `cbcr`.
+fn filter_down(across: &[i32], half: usize, cbcr: &mut [u8], component: usize) {
     let last = (across.len() / half) as isize - 1;
     let row = |r: isize| {
         let at = r.clamp(0, last) as usize * half;
@@ -120,23 +120,32 @@ fn filter_down(across: &[i32], half: usize) -> Vec<u8> {
     // Eighths of eighths (6 bits) on top of the chroma's own fraction.
     let bits = 6 + CHROMA_FRACTION_BITS;
     let round = 1 << (bits - 1);
-    // Bounded: a quarter of one plane of a rendition.
-    let mut out = vec![0u8; half * half];
-    for (j, out_row) in out.chunks_exact_mut(half).enumerate() {
+    for (j, out_row) in cbcr.chunks_exact_mut(2 * half).enumerate() {
         let first = 2 * j as isize - 1;
         let (a, b, c, d) = (row(first), row(first + 1), row(first + 2), row(first + 3));
         let columns = a.iter().zip(b).zip(c.iter().zip(d));
-        for (sample, ((&a, &b), (&c, &d))) in out_row.iter_mut().zip(columns) {
+        let samples = out_row.iter_mut().skip(component).step_by(2);
+        for (sample, ((&a, &b), (&c, &d))) in samples.zip(columns) {
             let sum = TAPS[1] * (b + c) + TAPS[0] * (a + d);
             *sample = (((sum + round) >> bits) + 128).clamp(0, 255) as u8;
         }
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The Cb (`component` 0) or Cr (1) samples of `planes`.
+    fn chroma(planes: &Ycc, component: usize) -> Vec<u8> {
+        planes
+            .cbcr
+            .iter()
+            .copied()
+            .skip(component)
+            .step_by(2)
+            .collect()
+    }
 
     /// The JFIF conversion of one colour, as libjpeg computes it.
     fn jfif(r: f64, g: f64, b: f64) -> (u8, u8, u8) {
@@ -159,19 +168,19 @@ mod tests {
         ] {
             let side = 10;
             let pixels: Vec<u8> = rgb.iter().copied().cycle().take(side * side * 3).collect();
-            let planes = ycbcr_420(&pixels, side);
+            let planes = ycbcr_420(&pixels, side as u32);
             let (y, cb, cr) = jfif(f64::from(rgb[0]), f64::from(rgb[1]), f64::from(rgb[2]));
-            assert_eq!(planes.half, 5);
+            assert_eq!(planes.chroma_width(), 5);
             assert!(planes.y.iter().all(|&v| v == y), "{rgb:?}: luma");
             assert!(
-                planes.cb.iter().all(|&v| v.abs_diff(cb) <= 1),
+                chroma(&planes, 0).iter().all(|&v| v.abs_diff(cb) <= 1),
                 "{rgb:?}: Cb {cb}"
             );
             assert!(
-                planes.cr.iter().all(|&v| v.abs_diff(cr) <= 1),
+                chroma(&planes, 1).iter().all(|&v| v.abs_diff(cr) <= 1),
                 "{rgb:?}: Cr {cr}"
             );
-            assert_eq!((planes.cb.len(), planes.cr.len()), (25, 25));
+            assert_eq!(planes.cbcr.len(), 2 * 25);
         }
     }
 
@@ -184,7 +193,8 @@ mod tests {
         let pixels: Vec<u8> = (0..side * side)
             .flat_map(|i| if i % side < 4 { blue } else { grey })
             .collect();
-        let planes = ycbcr_420(&pixels, side);
+        let planes = ycbcr_420(&pixels, side as u32);
+        let half = planes.chroma_width() as usize;
         // Cb of blue and of grey, centred on 0.
         let column = |c: isize| -> f64 {
             if c.clamp(0, side as isize - 1) < 4 {
@@ -195,13 +205,13 @@ mod tests {
         };
         // Sample i reads columns 2i-1 ..= 2i+2 with (-1, 5, 5, -1)/8, edges repeated; every
         // row is the same, so the pass down the columns changes nothing.
-        for i in 0..planes.half {
+        for i in 0..half {
             let c = 2 * i as isize;
             let filtered =
                 (-column(c - 1) + 5.0 * column(c) + 5.0 * column(c + 1) - column(c + 2)) / 8.0;
             let expected = (filtered + 128.0).round().clamp(0.0, 255.0) as u8;
-            for j in 0..planes.half {
-                let got = planes.cb[j * planes.half + i];
+            for j in 0..half {
+                let got = chroma(&planes, 0)[j * half + i];
                 assert!(
                     got.abs_diff(expected) <= 1,
                     "Cb at ({i}, {j}): {got}, not {expected}"
@@ -210,32 +220,29 @@ mod tests {
         }
         // The first grey sample reads one blue column with a negative tap: it dips below grey,
         // as a sharpening filter does, where an average would stay at grey.
-        assert!(planes.cb[2] < 120, "{}", planes.cb[2]);
+        assert!(planes.cbcr[4] < 120, "{}", planes.cbcr[4]);
     }
 
     #[test]
     fn odd_sides_round_the_chroma_planes_up() {
         let planes = ycbcr_420(&[90u8; 7 * 7 * 3], 7);
-        assert_eq!(planes.half, 4);
-        assert_eq!(
-            (planes.y.len(), planes.cb.len(), planes.cr.len()),
-            (49, 16, 16)
-        );
-        assert!(planes.cb.iter().chain(&planes.cr).all(|&v| v == 128));
+        assert_eq!(planes.chroma_width(), 4);
+        assert_eq!((planes.y.len(), planes.cbcr.len()), (49, 2 * 16));
+        assert!(planes.cbcr.iter().all(|&v| v == 128));
         // A colour, so that the last sample, which reads past the odd edge, shows whether the
         // edge is repeated there.
         let blue: Vec<u8> = [0u8, 0, 255].into_iter().cycle().take(7 * 7 * 3).collect();
         let planes = ycbcr_420(&blue, 7);
         let (_, cb, cr) = jfif(0.0, 0.0, 255.0);
         assert!(
-            planes.cb.iter().all(|&v| v.abs_diff(cb) <= 1),
+            chroma(&planes, 0).iter().all(|&v| v.abs_diff(cb) <= 1),
             "{:?}",
-            planes.cb
+            chroma(&planes, 0)
         );
         assert!(
-            planes.cr.iter().all(|&v| v.abs_diff(cr) <= 1),
+            chroma(&planes, 1).iter().all(|&v| v.abs_diff(cr) <= 1),
             "{:?}",
-            planes.cr
+            chroma(&planes, 1)
         );
     }
 }

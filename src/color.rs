@@ -3,7 +3,24 @@
 use moxcms::{ColorProfile, DataColorSpace, Layout, TransformOptions};
 
 use crate::options::Background;
-use crate::raster::{Channels, Raster};
+use crate::raster::{Channels, Pixels, Raster};
+
+/// `pixels` ready to resample: packed pixels as packed sRGB RGB8 (see [`to_srgb_rgb`]), and
+/// planes as they are (the decoder only gives planes for untagged colour, which is sRGB).
+pub(crate) fn to_srgb(pixels: Pixels, icc: Option<&[u8]>, background: Background) -> Pixels {
+    match pixels {
+        Pixels::Packed(raster) => {
+            let (width, height) = (raster.width, raster.height);
+            Pixels::Packed(Raster {
+                width,
+                height,
+                channels: Channels::Rgb,
+                data: to_srgb_rgb(raster, icc, background),
+            })
+        }
+        planar @ Pixels::Planar(_) => planar,
+    }
+}
 
 /// Turns `raster` into packed sRGB RGB8 pixels: converts from its ICC profile when there is a
 /// usable one (untagged pixels are taken as sRGB), then composites any alpha over

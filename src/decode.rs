@@ -11,16 +11,18 @@ use crate::jpeg_crop;
 use crate::jpeg_scan;
 use crate::options::Limits;
 use crate::orient::Orientation;
-use crate::raster::{Channels, Raster};
+use crate::raster::{Channels, Pixels, Raster};
 use crate::size::PhotoSize;
 use crate::sniff::Format;
 
 /// What the decoding step hands on: the pixels of the region that becomes the photo, and what
 /// is needed to render them.
 pub(crate) struct Decoded {
-    /// The pixels holding the centre square, in stored orientation (possibly DCT-scaled).
-    pub raster: Raster,
-    /// The centre square within `raster`, in its (continuous) coordinates.
+    /// The pixels holding the centre square, in stored orientation (possibly DCT-scaled):
+    /// packed, or JPEG's own planes when they need no colour conversion (see
+    /// [`Ycc`](crate::raster::Ycc)).
+    pub pixels: Pixels,
+    /// The centre square within `pixels`, in its (continuous) coordinates.
     pub square: Rect,
     /// How the square must be turned to be seen upright.
     pub orientation: Orientation,
@@ -155,19 +157,45 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
     } else {
         1
     };
-    let banded = jpeg_crop::crop_to_intervals(bytes, square, bands)
-        .and_then(|cropped| decode_bands(&cropped, eighths, channels, limits));
-    let (raster, eighths, origin) = match banded {
+    let cropped = jpeg_crop::crop_to_intervals(bytes, square, bands);
+    // Colour in sRGB (untagged) stays in JPEG's own planes where libjpeg-turbo gives them.
+    #[cfg(feature = "turbojpeg")]
+    let planar = if channels == Channels::Rgb && icc.is_none() {
+        let planar = |bytes: &[u8], size: (u32, u32)| {
+            let expected = (scaled(size.0, eighths), scaled(size.1, eighths));
+            crate::jpeg_turbo::decode_scaled_ycc(bytes, eighths, expected)
+                .map(|ycc| (Pixels::Planar(ycc), eighths))
+        };
+        cropped
+            .as_ref()
+            .and_then(|cropped| decode_bands(cropped, &planar))
+            .or_else(|| planar(bytes, (width, height)).map(|(pixels, used)| (pixels, used, (0, 0))))
+    } else {
+        None
+    };
+    #[cfg(not(feature = "turbojpeg"))]
+    let planar = None;
+    let packed = |bytes: &[u8], size: (u32, u32)| {
+        decode_jpeg_pixels(bytes, eighths, channels, size, limits)
+            .ok()
+            .map(|(raster, used)| (Pixels::Packed(raster), used))
+    };
+    let decoded = planar.or_else(|| {
+        cropped
+            .as_ref()
+            .and_then(|cropped| decode_bands(cropped, &packed))
+    });
+    let (pixels, eighths, origin) = match decoded {
         Some(decoded) => decoded,
         None => {
             let (raster, eighths) =
                 decode_jpeg_pixels(bytes, eighths, channels, (width, height), limits)?;
-            (raster, eighths, (0, 0))
+            (Pixels::Packed(raster), eighths, (0, 0))
         }
     };
     let square = square.relative_scaled(origin, f64::from(eighths) / 8.0);
     Ok(crop_to_square(
-        raster,
+        pixels,
         square,
         orientation,
         icc,
@@ -176,70 +204,80 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
     ))
 }
 
-/// Decodes the bands of `cropped` (in parallel on the rayon pool) at `eighths`/8 of full scale
-/// and stacks their own rows; gives the pixels of the region, the scale used and the region's
-/// origin. `None` when any band fails or the bands come out at different scales (one of them
-/// refused by libjpeg-turbo): the caller then decodes the whole file, which gives the answer,
-/// or the error, that a file decoded in one piece gets.
+/// `side` decoded at `eighths`/8 of full scale, as JPEG decoders round it.
+fn scaled(side: u32, eighths: u32) -> u32 {
+    (side * eighths).div_ceil(8)
+}
+
+/// What a decoder gives for a JPEG whose frame is `size` (width, height): its pixels and the
+/// scale (in eighths) it decoded at, or `None` for anything it cannot or will not decode.
+type DecodeFn<'a> = dyn Fn(&[u8], (u32, u32)) -> Option<(Pixels, u32)> + Sync + 'a;
+
+/// Decodes the bands of `cropped` with `decode` (in parallel on the rayon pool) and stacks
+/// their own rows, plane by plane; gives the pixels of the region, the scale used and the
+/// region's origin. `None` when any band fails or the bands come out at different scales or
+/// layouts (one of them refused by libjpeg-turbo): the caller then decodes the whole file,
+/// which gives the answer, or the error, that a file decoded in one piece gets.
 fn decode_bands(
     cropped: &jpeg_crop::Cropped,
-    eighths: u32,
-    channels: Channels,
-    limits: &Limits,
-) -> Option<(Raster, u32, (u32, u32))> {
+    decode: &DecodeFn<'_>,
+) -> Option<(Pixels, u32, (u32, u32))> {
     use rayon::prelude::*;
 
-    let decoded: Vec<(Raster, u32)> = cropped
+    let decoded: Vec<(Pixels, u32)> = cropped
         .bands
         .par_iter()
-        .map(|band| {
-            let size = (cropped.width, band.height);
-            decode_jpeg_pixels(&band.bytes, eighths, channels, size, limits).ok()
-        })
+        .map(|band| decode(&band.bytes, (cropped.width, band.height)))
         .collect::<Option<_>>()?;
     let used = decoded.first()?.1;
     if decoded.iter().any(|(_, e)| *e != used) {
         return None;
     }
-    let scale = |v: u32| (v * used).div_ceil(8);
+    let origin = (cropped.left, cropped.top);
+    let scale = |v: u32| scaled(v, used);
     let (width, height) = (scale(cropped.width), scale(cropped.height));
-    if decoded.len() == 1 {
-        let (raster, _) = decoded.into_iter().next()?;
-        return Some((raster, used, (cropped.left, cropped.top)));
+    let mut bands = cropped.bands.iter().zip(decoded);
+    let (first, (mut pixels, _)) = bands.next()?;
+    let mut rest: Vec<_> = bands.collect();
+    if rest.is_empty() {
+        return Some((pixels, used, origin));
     }
-    let row = width as usize * channels.count();
-    // The rows each band keeps, stacked in the first band's buffer: it already holds the
-    // first rows in place, and growing it costs less than fresh memory for the whole region.
-    let kept = |band: &jpeg_crop::Band| {
-        let from = scale(band.keep_top - band.top) as usize * row;
-        let to = scale(band.keep_end - band.top) as usize * row;
+    // The rows of a plane each band keeps: a plane whose rows each span `down` image rows
+    // keeps a `down`th of them (bands meet at rows of MCUs, so at whole chroma rows).
+    let kept = |band: &jpeg_crop::Band, row_bytes: usize, down: u32| {
+        let from = scale(band.keep_top - band.top).div_ceil(down) as usize * row_bytes;
+        let to = scale(band.keep_end - band.top).div_ceil(down) as usize * row_bytes;
         from..to
     };
-    let mut bands = cropped.bands.iter().zip(decoded);
-    let (first, (raster, _)) = bands.next()?;
-    let mut data = raster.data;
-    // The first band has no neighbour above: its own rows start its pixels.
-    let own = kept(first);
-    if own.start != 0 || own.end > data.len() {
-        return None;
+    // Stacked in the first band's buffers: they already hold the first rows in place, and
+    // growing them costs less than fresh memory for the whole region.
+    for (index, plane) in pixels.planes_mut().into_iter().enumerate() {
+        let (row_bytes, down) = (plane.row_bytes, plane.down);
+        // The first band has no neighbour above: its own rows start the plane.
+        let own = kept(first, row_bytes, down);
+        if own.start != 0 || own.end > plane.data.len() {
+            return None;
+        }
+        plane.data.truncate(own.end);
+        let rows = height.div_ceil(down) as usize;
+        // Bounded: the region's scaled size, within the limits checked from the header.
+        #[allow(clippy::disallowed_methods)]
+        plane
+            .data
+            .reserve_exact((row_bytes * rows).saturating_sub(plane.data.len()));
+        for (band, other) in &mut rest {
+            let planes = other.0.planes_mut();
+            let same = planes.get(index)?;
+            if (same.row_bytes, same.down) != (row_bytes, down) {
+                return None;
+            }
+            plane
+                .data
+                .extend_from_slice(same.data.get(kept(band, row_bytes, down))?);
+        }
     }
-    data.truncate(own.end);
-    // Bounded: the region's scaled size, within the limits checked from the header.
-    #[allow(clippy::disallowed_methods)]
-    data.reserve_exact((row * height as usize).saturating_sub(data.len()));
-    for (band, (raster, _)) in bands {
-        data.extend_from_slice(raster.data.get(kept(band))?);
-    }
-    if data.len() != row * height as usize {
-        return None;
-    }
-    let raster = Raster {
-        width,
-        height,
-        channels,
-        data,
-    };
-    Some((raster, used, (cropped.left, cropped.top)))
+    pixels.set_height(height);
+    (pixels.size() == (width, height) && pixels.is_consistent()).then_some((pixels, used, origin))
 }
 
 /// The scales, in eighths, at which the decoder used for `channels` can decode in the DCT
@@ -276,8 +314,7 @@ fn decode_jpeg_pixels(
 ) -> Result<(Raster, u32), Error> {
     #[cfg(feature = "turbojpeg")]
     {
-        let scaled = |side: u32| (side * eighths).div_ceil(8);
-        let expected = (scaled(size.0), scaled(size.1));
+        let expected = (scaled(size.0, eighths), scaled(size.1, eighths));
         if let Some(raster) = crate::jpeg_turbo::decode_scaled(bytes, eighths, channels, expected) {
             return Ok((raster, eighths));
         }
@@ -286,8 +323,7 @@ fn decode_jpeg_pixels(
         .into_iter()
         .find(|&n| n >= eighths)
         .unwrap_or(8);
-    let scaled = |side: u32| (side * eighths).div_ceil(8);
-    let (width, height) = (scaled(size.0), scaled(size.1));
+    let (width, height) = (scaled(size.0, eighths), scaled(size.1, eighths));
     let mut decoder = jpeg_decoder::Decoder::new(bytes);
     decoder.read_info().map_err(from_jpeg)?;
     // Sides come from u16 fields, and scaling never enlarges them.
@@ -373,7 +409,7 @@ fn decode_with_image(
     }
     let square = crop::stored_centre_square(width, height, orientation);
     Ok(crop_to_square(
-        raster,
+        Pixels::Packed(raster),
         square,
         orientation,
         icc,
@@ -382,17 +418,27 @@ fn decode_with_image(
     ))
 }
 
-/// Keeps only the whole pixels holding `square`, and re-expresses it relative to them.
+/// Keeps only the whole pixels holding `square`, and re-expresses it relative to them. Planes
+/// are kept whole: they need no colour conversion, and resampling reads only the square.
 fn crop_to_square(
-    raster: Raster,
+    pixels: Pixels,
     square: Rect,
     orientation: Orientation,
     icc: Option<Vec<u8>>,
     sizes: &'static [PhotoSize],
     stored_size: (u32, u32),
 ) -> Decoded {
-    let (left, top, width, height) = square.enclosing_pixels(raster.width, raster.height);
-    let raster = raster.crop(left, top, width, height);
+    let (pixels, (left, top, width, height)) = match pixels {
+        Pixels::Packed(raster) => {
+            let (left, top, width, height) = square.enclosing_pixels(raster.width, raster.height);
+            let raster = raster.crop(left, top, width, height);
+            (Pixels::Packed(raster), (left, top, width, height))
+        }
+        Pixels::Planar(ycc) => {
+            let whole = (0, 0, ycc.width, ycc.height);
+            (Pixels::Planar(ycc), whole)
+        }
+    };
     // Relative to the kept pixels, and never past them: rounding a scaled decode up can leave
     // the square a hair beyond the last pixel.
     let square_left = (square.left - f64::from(left)).max(0.0);
@@ -404,7 +450,7 @@ fn crop_to_square(
         height: square.height.min(f64::from(height) - square_top),
     };
     Decoded {
-        raster,
+        pixels,
         square,
         orientation,
         icc,
@@ -522,13 +568,34 @@ mod tests {
         assert_eq!(split.bands.len(), 2);
         let limits = Limits::default();
         for eighths in [1, 2, 3, 4, 8] {
-            let (one, used, origin) =
-                decode_bands(&whole, eighths, Channels::Rgb, &limits).expect("one piece");
-            let (stacked, stacked_used, stacked_origin) =
-                decode_bands(&split, eighths, Channels::Rgb, &limits).expect("stacked");
-            assert_eq!((stacked_used, stacked_origin), (used, origin));
-            assert_eq!((stacked.width, stacked.height), (one.width, one.height));
-            assert!(stacked.data == one.data, "the stack differs at {eighths}/8");
+            let packed = |bytes: &[u8], size: (u32, u32)| {
+                decode_jpeg_pixels(bytes, eighths, Channels::Rgb, size, &limits)
+                    .ok()
+                    .map(|(raster, used)| (Pixels::Packed(raster), used))
+            };
+            assert_stacks(&whole, &split, &packed, eighths);
+            #[cfg(feature = "turbojpeg")]
+            {
+                let planar = |bytes: &[u8], size: (u32, u32)| {
+                    let expected = (scaled(size.0, eighths), scaled(size.1, eighths));
+                    crate::jpeg_turbo::decode_scaled_ycc(bytes, eighths, expected)
+                        .map(|ycc| (Pixels::Planar(ycc), eighths))
+                };
+                assert_stacks(&whole, &split, &planar, eighths);
+            }
         }
+    }
+
+    fn assert_stacks(
+        whole: &jpeg_crop::Cropped,
+        split: &jpeg_crop::Cropped,
+        decode: &DecodeFn<'_>,
+        eighths: u32,
+    ) {
+        let (one, used, origin) = decode_bands(whole, decode).expect("one piece");
+        let (stacked, stacked_used, stacked_origin) = decode_bands(split, decode).expect("stacked");
+        assert_eq!((stacked_used, stacked_origin), (used, origin));
+        assert_eq!(stacked.size(), one.size());
+        assert!(stacked == one, "the stack differs at {eighths}/8");
     }
 }

@@ -9,11 +9,11 @@
 //! answer from both builds.
 
 use turbojpeg::{
-    Compressor, Decompressor, Image, PixelFormat, ScalingFactor, Subsamp, YuvPlanesImage,
+    Compressor, Decompressor, Image, PixelFormat, ScalingFactor, Subsamp, YuvImage, YuvPlanesImage,
 };
 
 use crate::options::Limits;
-use crate::raster::{Channels, Raster};
+use crate::raster::{Channels, Raster, Ycc};
 
 /// Decodes `bytes` at `eighths`/8 of full scale in the DCT domain into a raster of
 /// `channels` (gray or RGB), whose size must be `expected` (the scaled size the header
@@ -60,34 +60,84 @@ pub(crate) fn decode_scaled(
     })
 }
 
-/// Encodes packed RGB8 `pixels` of `side` x `side` as a baseline JPEG with optimised Huffman
-/// tables and a JFIF header only, with full-resolution chroma when `full_chroma`, else 4:2:0
-/// subsampled by [`chroma::ycbcr_420`](crate::chroma::ycbcr_420).
-pub(crate) fn encode(
+/// Decodes the colour JPEG `bytes` at `eighths`/8 of full scale in the DCT domain into its own
+/// YCbCr planes, without upsampling the chroma or converting colour; the luma plane must be
+/// `expected` (as for [`decode_scaled`]). `None` for anything libjpeg-turbo reports, even a
+/// warning, and for a layout of components it has no name for.
+pub(crate) fn decode_scaled_ycc(bytes: &[u8], eighths: u32, expected: (u32, u32)) -> Option<Ycc> {
+    let mut decompressor = Decompressor::new().ok()?;
+    decompressor.set_scan_limit(Limits::MAX_JPEG_SCANS).ok()?;
+    let scale = ScalingFactor::new(eighths as usize, 8);
+    decompressor.set_scaling_factor(scale).ok()?;
+    let header = decompressor.read_header(bytes).ok()?.scaled(scale);
+    let subsampling = match header.subsamp {
+        Subsamp::None => (1, 1),
+        Subsamp::Sub2x1 => (2, 1),
+        Subsamp::Sub2x2 => (2, 2),
+        Subsamp::Sub1x2 => (1, 2),
+        Subsamp::Sub4x1 => (4, 1),
+        Subsamp::Sub1x4 => (1, 4),
+        _ => return None,
+    };
+    let (width, height) = (header.width, header.height);
+    if (u32::try_from(width).ok()?, u32::try_from(height).ok()?) != expected {
+        return None;
+    }
+    // libjpeg-turbo pads the luma plane to whole chroma samples: `padded` x `padded_height`,
+    // then the two chroma planes, rows packed (alignment 1).
+    let padded = width.next_multiple_of(subsampling.0 as usize);
+    let padded_height = height.next_multiple_of(subsampling.1 as usize);
+    let len = turbojpeg::yuv_pixels_len(width, 1, height, header.subsamp).ok()?;
+    // Bounded: `expected` lies within the pixel limit, checked from the header; the planes
+    // hold at most three samples per pixel of it.
+    let mut pixels = vec![0u8; len];
+    let image = YuvImage {
+        pixels: pixels.as_mut_slice(),
+        width,
+        align: 1,
+        height,
+        subsamp: header.subsamp,
+    };
+    decompressor.decompress_to_yuv(bytes, image).ok()?;
+    let chroma = (padded / subsampling.0 as usize) * (padded_height / subsampling.1 as usize);
+    if len != padded * padded_height + 2 * chroma {
+        return None;
+    }
+    let (luma, planes) = pixels.split_at(padded * padded_height);
+    let (cb, cr) = planes.split_at(chroma);
+    let mut cbcr = vec![0u8; 2 * chroma];
+    for (pair, (&b, &r)) in cbcr.chunks_exact_mut(2).zip(cb.iter().zip(cr)) {
+        pair.copy_from_slice(&[b, r]);
+    }
+    pixels.truncate(luma.len());
+    let mut y = pixels;
+    // Drop the padding column, if any, moving each row to its place, then the padding row.
+    if padded != width {
+        for row in 1..height {
+            y.copy_within(row * padded..row * padded + width, row * width);
+        }
+    }
+    y.truncate(width * height);
+    let ycc = Ycc {
+        width: expected.0,
+        height: expected.1,
+        subsampling,
+        y,
+        cbcr,
+    };
+    ycc.is_consistent().then_some(ycc)
+}
+
+/// Encodes packed RGB8 `pixels` of `side` x `side` as a baseline JPEG with full-resolution
+/// chroma, optimised Huffman tables and a JFIF header only.
+pub(crate) fn encode_rgb(
     pixels: &[u8],
     side: u32,
     quality: u8,
-    full_chroma: bool,
 ) -> Result<Vec<u8>, turbojpeg::Error> {
-    let mut compressor = Compressor::new()?;
-    compressor.set_quality(i32::from(quality))?;
-    compressor.set_optimize(true)?;
-    let side = side as usize;
-    if !full_chroma {
-        let planes = crate::chroma::ycbcr_420(pixels, side);
-        return compressor.compress_yuv_planes_to_vec(&YuvPlanesImage {
-            y_plane: &planes.y,
-            u_plane: &planes.cb,
-            v_plane: &planes.cr,
-            width: side,
-            height: side,
-            y_stride: side,
-            u_stride: planes.half,
-            v_stride: planes.half,
-            subsamp: Subsamp::Sub2x2,
-        });
-    }
+    let mut compressor = compressor(quality)?;
     compressor.set_subsamp(Subsamp::None)?;
+    let side = side as usize;
     compressor.compress_to_vec(Image {
         pixels,
         width: side,
@@ -95,4 +145,99 @@ pub(crate) fn encode(
         height: side,
         format: PixelFormat::RGB,
     })
+}
+
+/// Encodes the square planes `ycc` as they are (4:2:0 when `half`, else 4:4:4) as a baseline
+/// JPEG with optimised Huffman tables and a JFIF header only.
+pub(crate) fn encode_ycc(ycc: &Ycc, quality: u8, half: bool) -> Result<Vec<u8>, turbojpeg::Error> {
+    let mut compressor = compressor(quality)?;
+    let (side, chroma_side) = (ycc.width as usize, ycc.chroma_width() as usize);
+    let (cb, cr): (Vec<u8>, Vec<u8>) = ycc.cbcr.chunks_exact(2).map(|c| (c[0], c[1])).unzip();
+    compressor.compress_yuv_planes_to_vec(&YuvPlanesImage {
+        y_plane: ycc.y.as_slice(),
+        u_plane: cb.as_slice(),
+        v_plane: cr.as_slice(),
+        width: side,
+        height: side,
+        y_stride: side,
+        u_stride: chroma_side,
+        v_stride: chroma_side,
+        subsamp: if half { Subsamp::Sub2x2 } else { Subsamp::None },
+    })
+}
+
+fn compressor(quality: u8) -> Result<Compressor, turbojpeg::Error> {
+    let mut compressor = Compressor::new()?;
+    compressor.set_quality(i32::from(quality))?;
+    compressor.set_optimize(true)?;
+    Ok(compressor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+
+    /// A smooth picture (colour changing by a level or two per pixel) of an odd size, as a
+    /// JPEG with the given chroma subsampling.
+    fn gradient(width: u16, height: u16, sampling: SamplingFactor) -> Vec<u8> {
+        let pixels: Vec<u8> = (0..u32::from(height))
+            .flat_map(|y| {
+                (0..u32::from(width)).flat_map(move |x| [(2 * x) as u8, (3 * y) as u8, 100])
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut encoder = Encoder::new(&mut out, 95);
+        encoder.set_sampling_factor(sampling);
+        encoder
+            .encode(&pixels, width, height, ColorType::Rgb)
+            .expect("encoding the gradient");
+        out
+    }
+
+    /// The planes, brought back to RGB with each chroma sample over its whole block and
+    /// JFIF's conversion, match libjpeg-turbo's own RGB decode of the same file up to its
+    /// smoother chroma upsampling: so the planes are split, unpadded and interleaved right.
+    #[test]
+    fn planes_are_the_pixels_of_the_rgb_decode() {
+        let (width, height) = (101u16, 75u16);
+        for (sampling, subsampling) in [
+            (SamplingFactor::R_4_4_4, (1, 1)),
+            (SamplingFactor::R_4_2_2, (2, 1)),
+            (SamplingFactor::R_4_2_0, (2, 2)),
+        ] {
+            let jpeg = gradient(width, height, sampling);
+            for eighths in [8, 3] {
+                let scale = |side: u16| (u32::from(side) * eighths).div_ceil(8);
+                let expected = (scale(width), scale(height));
+                let ycc = decode_scaled_ycc(&jpeg, eighths, expected).expect("planes");
+                let rgb = decode_scaled(&jpeg, eighths, Channels::Rgb, expected).expect("rgb");
+                assert_eq!(ycc.subsampling, subsampling);
+                assert!(ycc.is_consistent());
+                let chroma_width = ycc.chroma_width() as usize;
+                let mut worst = 0;
+                for y in 0..expected.1 as usize {
+                    for x in 0..expected.0 as usize {
+                        let luma = f64::from(ycc.y[y * expected.0 as usize + x]);
+                        let at = 2
+                            * ((y / subsampling.1 as usize) * chroma_width
+                                + x / subsampling.0 as usize);
+                        let cb = f64::from(ycc.cbcr[at]) - 128.0;
+                        let cr = f64::from(ycc.cbcr[at + 1]) - 128.0;
+                        let converted = [
+                            luma + 1.402 * cr,
+                            luma - 0.344_136 * cb - 0.714_136 * cr,
+                            luma + 1.772 * cb,
+                        ];
+                        let pixel = (y * expected.0 as usize + x) * 3;
+                        for (c, value) in converted.iter().enumerate() {
+                            let decoded = f64::from(rgb.data[pixel + c]);
+                            worst = worst.max((value.clamp(0.0, 255.0) - decoded).abs() as u32);
+                        }
+                    }
+                }
+                assert!(worst <= 6, "{subsampling:?} at {eighths}/8: off by {worst}");
+            }
+        }
+    }
 }

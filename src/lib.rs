@@ -87,14 +87,14 @@ pub use crate::sniff::Format;
 /// Builds with the `turbojpeg` feature decode JPEGs with libjpeg-turbo, whose pixels differ
 /// slightly, so their value says so.
 #[cfg(not(feature = "turbojpeg"))]
-pub const PIPELINE_VERSION: &str = concat!("userphoto ", env!("CARGO_PKG_VERSION"), ", pipeline 5");
+pub const PIPELINE_VERSION: &str = concat!("userphoto ", env!("CARGO_PKG_VERSION"), ", pipeline 6");
 /// Names the rendering pipeline: builds with the same value give byte-identical renditions for
 /// the same input bytes and [`Options`]. See the default build's documentation.
 #[cfg(feature = "turbojpeg")]
 pub const PIPELINE_VERSION: &str = concat!(
     "userphoto ",
     env!("CARGO_PKG_VERSION"),
-    ", pipeline 5, libjpeg-turbo"
+    ", pipeline 6, libjpeg-turbo"
 );
 
 /// Renders every size of the photo in `bytes`.
@@ -116,22 +116,17 @@ pub fn ingest(bytes: &[u8], options: &Options) -> Result<PhotoSet, Error> {
         width: decoded.upright_size.0,
         height: decoded.upright_size.1,
     };
-    let (width, height) = (decoded.raster.width, decoded.raster.height);
-    let rgb = color::to_srgb_rgb(decoded.raster, decoded.icc.as_deref(), options.background);
+    let pixels = color::to_srgb(decoded.pixels, decoded.icc.as_deref(), options.background);
     let quality = options.effective_quality();
     // Each size is encoded as soon as it is resampled, while the others are.
-    let encode = |size: PhotoSize, pixels: &[u8]| {
-        let side = size.side();
-        let pixels = decoded
-            .orientation
-            .apply_to_square(pixels, side as usize, 3);
-        let jpeg = encode::encode_jpeg(&pixels, side, quality)?;
+    let encode = |size: PhotoSize, pixels: &raster::Pixels| {
+        let upright = decoded.orientation.apply_to_rendition(pixels);
+        let jpeg = encode::encode_jpeg(&upright, quality)?;
         Ok(Rendition::new(size, Bytes::from(jpeg)))
     };
-    let renditions =
-        resize::resize_all(&rgb, width, height, decoded.square, decoded.sizes, &encode)
-            .into_iter()
-            .collect::<Result<Vec<_>, Error>>()?;
+    let renditions = resize::resize_all(&pixels, decoded.square, decoded.sizes, &encode)
+        .into_iter()
+        .collect::<Result<Vec<_>, Error>>()?;
     Ok(PhotoSet::new(renditions, source))
 }
 
@@ -156,6 +151,7 @@ fn recognise(bytes: &[u8], limits: &Limits) -> Result<Format, Error> {
 #[doc(hidden)]
 pub mod bench_support {
     use crate::crop::Rect;
+    use crate::raster::{Channels, Pixels, Raster};
     use crate::{Error, Options, PhotoSize};
 
     /// Runs the steps of [`ingest`](crate::ingest) up to and including the conversion to
@@ -164,29 +160,53 @@ pub mod bench_support {
     pub fn decode(bytes: &[u8], options: &Options) -> Result<(u32, u32), Error> {
         let format = crate::recognise(bytes, &options.limits)?;
         let decoded = crate::decode::decode(bytes, format, &options.limits)?;
-        let (width, height) = (decoded.raster.width, decoded.raster.height);
-        let rgb =
-            crate::color::to_srgb_rgb(decoded.raster, decoded.icc.as_deref(), options.background);
-        debug_assert_eq!(rgb.len() as u64, u64::from(width) * u64::from(height) * 3);
-        Ok((width, height))
+        let pixels =
+            crate::color::to_srgb(decoded.pixels, decoded.icc.as_deref(), options.background);
+        debug_assert!(pixels.is_consistent());
+        Ok(pixels.size())
     }
 
-    /// Resamples a packed RGB8 square of `side` x `side` to each of `sizes`, as `ingest` does.
-    pub fn resize_square(pixels: &[u8], side: u32, sizes: &[PhotoSize]) -> Vec<Vec<u8>> {
+    /// A square of pixels to resample or encode, in one of the forms `ingest` handles.
+    pub struct Square(Pixels);
+
+    impl Square {
+        /// Packed RGB8 pixels of `side` x `side`.
+        pub fn rgb(pixels: Vec<u8>, side: u32) -> Square {
+            assert_eq!(pixels.len() as u64, u64::from(side) * u64::from(side) * 3);
+            Square(Pixels::Packed(Raster {
+                width: side,
+                height: side,
+                channels: Channels::Rgb,
+                data: pixels,
+            }))
+        }
+
+        /// The same packed RGB8 pixels as YCbCr planes with 4:2:0 chroma, as the
+        /// `turbojpeg` build decodes most JPEGs.
+        pub fn ycc_420(pixels: &[u8], side: u32) -> Square {
+            Square(Pixels::Planar(crate::chroma::ycbcr_420(pixels, side)))
+        }
+    }
+
+    /// Resamples a square to each of `sizes`, as `ingest` does, and gives how many bytes
+    /// each size came to.
+    pub fn resize_square(square: &Square, sizes: &[PhotoSize]) -> Vec<usize> {
+        let (side, _) = square.0.size();
         let whole = Rect {
             left: 0.0,
             top: 0.0,
             width: f64::from(side),
             height: f64::from(side),
         };
-        crate::resize::resize_all(pixels, side, side, whole, sizes, &|_, pixels| {
-            pixels.to_vec()
+        crate::resize::resize_all(&square.0, whole, sizes, &|_, pixels| match pixels {
+            Pixels::Packed(raster) => raster.data.len(),
+            Pixels::Planar(ycc) => ycc.y.len() + ycc.cbcr.len(),
         })
     }
 
-    /// Encodes a packed RGB8 square as `ingest` does.
-    pub fn encode(pixels: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, Error> {
-        crate::encode::encode_jpeg(pixels, side, quality)
+    /// Encodes a square rendition as `ingest` does.
+    pub fn encode(square: &Square, quality: u8) -> Result<Vec<u8>, Error> {
+        crate::encode::encode_jpeg(&square.0, quality)
     }
 }
 

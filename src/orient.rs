@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use crate::raster::{Pixels, Raster, Ycc};
+
 /// How the stored pixels must be transformed to be seen upright (EXIF tag 0x0112).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Orientation {
@@ -122,6 +124,33 @@ impl Orientation {
             Orientation::Transverse => (width - y, height - x),
             Orientation::Rotate270 => (width - y, x),
         }
+    }
+
+    /// Turns a square rendition, stored as given, into its upright form (borrowed as it is
+    /// when it already is upright): each of its planes, which are square too.
+    pub(crate) fn apply_to_rendition(self, pixels: &Pixels) -> Cow<'_, Pixels> {
+        if self == Orientation::Normal {
+            return Cow::Borrowed(pixels);
+        }
+        let turn = |plane: &[u8], side: u32, channels: usize| {
+            self.apply_to_square(plane, side as usize, channels)
+                .into_owned()
+        };
+        Cow::Owned(match pixels {
+            Pixels::Packed(raster) => Pixels::Packed(Raster {
+                data: turn(&raster.data, raster.width, raster.channels.count()),
+                ..*raster
+            }),
+            Pixels::Planar(ycc) => {
+                let chroma = ycc.chroma_width();
+                debug_assert_eq!(chroma, ycc.chroma_height());
+                Pixels::Planar(Ycc {
+                    y: turn(&ycc.y, ycc.width, 1),
+                    cbcr: turn(&ycc.cbcr, chroma, 2),
+                    ..*ycc
+                })
+            }
+        })
     }
 
     /// Turns a square of `side` x `side` pixels of `channels` bytes each, stored as given, into

@@ -23,7 +23,7 @@ impl Channels {
 }
 
 /// An image of 8-bit channels, rows packed without padding.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Raster {
     pub width: u32,
     pub height: u32,
@@ -59,6 +59,121 @@ impl Raster {
             data: self.data,
         }
     }
+}
+
+/// An image as JPEG stores colour: a luma plane and a plane of chroma (full-range JFIF
+/// YCbCr, untagged sRGB), each chroma sample spanning `subsampling` luma columns and rows.
+/// Cb and Cr are kept interleaved, so that resampling them is one pass with one set of
+/// weights.
+///
+/// Resampling these planes at their own resolutions and encoding them as they are skips the
+/// decoder's chroma upsampling and colour conversion and the encoder's conversion back, and a
+/// chroma plane costs a quarter (4:2:0) or half (4:2:2) of the luma plane to resample.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Ycc {
+    /// The luma plane's width and height.
+    pub width: u32,
+    pub height: u32,
+    /// Luma columns and rows per chroma sample: (1, 1), (2, 1), (2, 2), …
+    pub subsampling: (u32, u32),
+    pub y: Vec<u8>,
+    /// Cb and Cr, one after the other for each sample.
+    pub cbcr: Vec<u8>,
+}
+
+impl Ycc {
+    /// The chroma plane's width in samples: the luma width over the horizontal subsampling, rounded up.
+    pub fn chroma_width(&self) -> u32 {
+        self.width.div_ceil(self.subsampling.0)
+    }
+
+    /// The chroma plane's height: the luma height over the vertical subsampling, rounded up.
+    pub fn chroma_height(&self) -> u32 {
+        self.height.div_ceil(self.subsampling.1)
+    }
+
+    /// Whether every plane holds exactly the samples its size says.
+    pub fn is_consistent(&self) -> bool {
+        let luma = self.width as usize * self.height as usize;
+        let chroma = self.chroma_width() as usize * self.chroma_height() as usize;
+        self.subsampling.0 > 0
+            && self.subsampling.1 > 0
+            && self.y.len() == luma
+            && self.cbcr.len() == 2 * chroma
+    }
+}
+
+/// Pixels as they travel from decoding through resampling to encoding: packed channels (sRGB
+/// RGB8 once colour-converted), or JPEG's own planes where they can stay as they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Pixels {
+    Packed(Raster),
+    Planar(Ycc),
+}
+
+impl Pixels {
+    /// The width and height in pixels (of the luma plane, for planes).
+    pub fn size(&self) -> (u32, u32) {
+        match self {
+            Pixels::Packed(raster) => (raster.width, raster.height),
+            Pixels::Planar(ycc) => (ycc.width, ycc.height),
+        }
+    }
+
+    /// Whether every plane holds exactly the samples its size says.
+    pub fn is_consistent(&self) -> bool {
+        match self {
+            Pixels::Packed(raster) => {
+                raster.data.len()
+                    == raster.width as usize * raster.height as usize * raster.channels.count()
+            }
+            Pixels::Planar(ycc) => ycc.is_consistent(),
+        }
+    }
+
+    /// Says the pixels are `height` rows high, once their planes have been given that many
+    /// rows.
+    pub fn set_height(&mut self, height: u32) {
+        match self {
+            Pixels::Packed(raster) => raster.height = height,
+            Pixels::Planar(ycc) => ycc.height = height,
+        }
+    }
+
+    /// Each plane's samples as rows of bytes: one plane of packed pixels, or luma and chroma.
+    pub fn planes_mut(&mut self) -> Vec<Plane<'_>> {
+        match self {
+            Pixels::Packed(raster) => vec![Plane {
+                data: &mut raster.data,
+                row_bytes: raster.width as usize * raster.channels.count(),
+                down: 1,
+            }],
+            Pixels::Planar(ycc) => {
+                let chroma_width = ycc.chroma_width();
+                let down = ycc.subsampling.1;
+                vec![
+                    Plane {
+                        data: &mut ycc.y,
+                        row_bytes: ycc.width as usize,
+                        down: 1,
+                    },
+                    Plane {
+                        data: &mut ycc.cbcr,
+                        row_bytes: 2 * chroma_width as usize,
+                        down,
+                    },
+                ]
+            }
+        }
+    }
+}
+
+/// One plane of [`Pixels`], for code that handles every plane alike.
+pub(crate) struct Plane<'a> {
+    pub data: &'a mut Vec<u8>,
+    pub row_bytes: usize,
+    /// How many image rows each of its rows spans (the vertical chroma subsampling).
+    pub down: u32,
 }
 
 #[cfg(test)]
