@@ -37,7 +37,9 @@
 //! still leaves the largest size's worth of pixels); keeps the centre square of the upright
 //! image; converts it from its embedded ICC profile to sRGB and composites transparency over
 //! the background; resamples each size with Lanczos3; applies the EXIF orientation; and
-//! encodes each size as a baseline JPEG with no metadata, in parallel on the rayon pool.
+//! encodes each size as a baseline JPEG with no metadata, in parallel on the rayon pool. With
+//! the `turbojpeg` feature a colour JPEG without an ICC profile never becomes RGB: its luma and
+//! chroma planes are resampled at their own resolutions and encoded as they are.
 //! Outputs are byte-identical for the same input and options, whatever the thread count.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

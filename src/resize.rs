@@ -219,10 +219,13 @@ fn resize_plane<P: PixelTrait>(
     let mut out = vec![0u8; side as usize * side as usize * P::size()];
     let mut target = TypedImage::<P>::from_buffer(side, side, &mut out)
         .expect("the buffer holds side x side pixels");
+    // fast_image_resize takes a pair of channels for grey and alpha, and would weigh the first
+    // by the second: Cb by Cr.
     let options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(
             FilterType::Custom(lanczos3_filter()),
         ))
+        .use_alpha(false)
         .crop(square.left, square.top, square.width, square.height);
     Resizer::new()
         .resize_typed(&source, &mut target, &options)
@@ -346,6 +349,35 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Cb and Cr, interleaved, resample as each would alone: neither weighs the other (as
+    /// a second channel taken for alpha would).
+    #[test]
+    fn interleaved_chroma_resamples_as_two_planes() {
+        let side = 90u32;
+        // Cb and Cr both change across the middle, Cr from nearly nothing to nearly full.
+        let cb: Vec<u8> = (0..side * side)
+            .map(|i| if i % side < side / 2 { 50 } else { 200 })
+            .collect();
+        let cr: Vec<u8> = (0..side * side)
+            .map(|i| if i % side < side / 2 { 10 } else { 250 })
+            .collect();
+        let cbcr: Vec<u8> = cb.iter().zip(&cr).flat_map(|(&b, &r)| [b, r]).collect();
+        let whole = Rect {
+            left: 0.0,
+            top: 0.0,
+            width: f64::from(side),
+            height: f64::from(side),
+        };
+        let pair = resize_plane::<U8x2>(&cbcr, (side, side), whole, 48);
+        let alone = |plane: &[u8]| resize_plane::<U8>(plane, (side, side), whole, 48);
+        let expected: Vec<u8> = alone(&cb)
+            .into_iter()
+            .zip(alone(&cr))
+            .flat_map(|(b, r)| [b, r])
+            .collect();
+        assert_eq!(pair, expected);
     }
 
     /// A chroma plane is resampled from the same part of the picture as the luma plane: the
