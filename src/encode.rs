@@ -154,8 +154,10 @@ impl jpeg_encoder::ImageBuffer for YccRows<'_> {
         buffers[0].extend_from_slice(&self.ycc.y[row * side..(row + 1) * side]);
         let chroma = 2 * (row / down) * chroma_width;
         let samples = &self.ycc.cbcr[chroma..chroma + 2 * chroma_width];
+        // Renditions subsample by 1 or 2 (see `encode_ycc`): a shift, not a division.
+        let shift = across.trailing_zeros();
         for (component, buffer) in buffers[1..3].iter_mut().enumerate() {
-            buffer.extend((0..side).map(|column| samples[2 * (column / across) + component]));
+            buffer.extend((0..side).map(|column| samples[2 * (column >> shift) + component]));
         }
     }
 }
