@@ -72,9 +72,36 @@ pub(crate) fn decode(bytes: &[u8], format: Format, limits: &Limits) -> Result<De
         }
         Format::Tiff => {
             let decoder = image::codecs::tiff::TiffDecoder::new(Cursor::new(bytes))
-                .map_err(|e| from_image(format, e))?;
-            decode_with_image(decoder, format, limits)
+                .map_err(|e| from_image(format, e))
+                .map_err(|e| name_tiff_layout(e, bytes))?;
+            decode_with_image(decoder, format, limits).map_err(|e| name_tiff_layout(e, bytes))
         }
+    }
+}
+
+/// `error`, with a TIFF layout the decoder turns away named in words. The image crate reports
+/// a YCbCr TIFF (JPEG-compressed ones are) as the colour type `Unknown(24)`, which tells a
+/// user nothing.
+fn name_tiff_layout(error: Error, bytes: &[u8]) -> Error {
+    let layout = header::tiff_layout(bytes);
+    match error {
+        Error::Unsupported {
+            format,
+            feature,
+            source,
+        } if layout.is_some_and(|l| l.photometric == Some(header::TiffLayout::YCBCR)) => {
+            let jpeg = layout.is_some_and(|l| l.compression == Some(header::TiffLayout::JPEG));
+            let compressed = if jpeg { "JPEG-compressed " } else { "" };
+            Error::Unsupported {
+                format,
+                feature: format!(
+                    "{compressed}YCbCr pixels (photometric interpretation 6; the decoder \
+                     says: {feature})"
+                ),
+                source,
+            }
+        }
+        other => other,
     }
 }
 

@@ -13,9 +13,9 @@ use userphoto::{ingest, ErrorKind, Options};
 /// `tiff_jpeg_ycbcr_512x384.tif` is a known limitation: its strips are JPEG-compressed
 /// (compression 7) with the YCbCr photometric interpretation, which the image crate 0.25's
 /// TIFF wrapper rejects before decoding (the tiff crate reports the colour type as YCbCr,
-/// which image maps to `Unknown(24)`), so it is reported as `Unsupported` rather than
-/// decoded. JPEG-in-TIFF is rare in uploads (scanners, GIS); decoding it would mean driving
-/// the tiff crate directly.
+/// which image maps to `Unknown(24)`), so it is reported as `Unsupported`, in those words,
+/// rather than decoded. JPEG-in-TIFF is rare in uploads (scanners, GIS); decoding it would
+/// mean driving the tiff crate directly.
 const KNOWN_REJECTIONS: [(&str, ErrorKind, &str); 7] = [
     (
         "jpeg_12bit_sof1_srgb2014_149x227.jpg",
@@ -46,7 +46,7 @@ const KNOWN_REJECTIONS: [(&str, ErrorKind, &str); 7] = [
     (
         "tiff_jpeg_ycbcr_512x384.tif",
         ErrorKind::Unsupported,
-        "TIFF",
+        "JPEG-compressed YCbCr pixels",
     ),
 ];
 
