@@ -19,7 +19,8 @@ seconds=${FUZZ_SECONDS:-8}
 features=${FUZZ_FEATURES:-}
 targets=${FUZZ_TARGETS:-ingest jpeg png gif webp bmp tiff}
 host=$(rustc -vV | sed -n 's/^host: //p')
-build=target/smoke${features:+-$features}
+# One target directory for both feature sets: their dependencies are built once.
+build=target/smoke
 
 cd "$root/fuzz"
 # --target keeps these flags off build scripts and proc macros, as cargo-fuzz does.
