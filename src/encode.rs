@@ -3,8 +3,10 @@
 use crate::error::Error;
 use crate::raster::{Pixels, Ycc};
 
-/// The largest side encoded with full-resolution chroma (4:4:4); larger sides use 4:2:0, with
-/// the chroma subsampled by [`chroma::ycbcr_420`](crate::chroma::ycbcr_420).
+/// The largest side encoded with full-resolution chroma (4:4:4); larger sides use 4:2:0, the
+/// chroma subsampled by [`chroma::ycbcr_420`](crate::chroma::ycbcr_420) from packed RGB, or
+/// resampled straight to that resolution from a JPEG's own planes (see
+/// [`chroma_subsampling`]).
 ///
 /// At 48–120 pixels a face's colour edges span few pixels, and halving the chroma costs far
 /// more than it saves: on the corpus, 4:4:4 halves the median DSSIM of these sizes (12-MP

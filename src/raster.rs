@@ -67,8 +67,8 @@ impl Raster {
 /// weights.
 ///
 /// Resampling these planes at their own resolutions and encoding them as they are skips the
-/// decoder's chroma upsampling and colour conversion and the encoder's conversion back, and a
-/// chroma plane costs a quarter (4:2:0) or half (4:2:2) of the luma plane to resample.
+/// decoder's chroma upsampling and colour conversion and the encoder's conversion back; the
+/// chroma holds a quarter (4:2:0) or half (4:2:2) as many pixels as the luma plane.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Ycc {
     /// The luma plane's width and height.
@@ -82,7 +82,8 @@ pub(crate) struct Ycc {
 }
 
 impl Ycc {
-    /// The chroma plane's width in samples: the luma width over the horizontal subsampling, rounded up.
+    /// The chroma plane's width in samples: the luma width over the horizontal subsampling,
+    /// rounded up.
     pub fn chroma_width(&self) -> u32 {
         self.width.div_ceil(self.subsampling.0)
     }
