@@ -114,7 +114,9 @@ fn ycc_with_jpeg_encoder(
     encoder.set_optimized_huffman_tables(true);
     if half {
         encoder.set_sampling_factor(SamplingFactor::R_4_2_0);
-        encoder.set_chroma_subsampling_method(ChromaSubsamplingMethod::Average);
+        // Each chroma sample is given over its whole block (see `YccRows`), so the block's
+        // top-left pixel is the sample: averaging the four would give the same, slower.
+        encoder.set_chroma_subsampling_method(ChromaSubsamplingMethod::Nearest);
     } else {
         encoder.set_sampling_factor(SamplingFactor::R_4_4_4);
     }
@@ -123,8 +125,8 @@ fn ycc_with_jpeg_encoder(
 }
 
 /// [`Ycc`] planes as jpeg-encoder takes an image: row by row at full resolution, from which
-/// it subsamples chroma itself. Each chroma sample is given over its whole block, so that the
-/// block's average is that sample.
+/// it subsamples chroma itself. Each chroma sample is given over its whole block, so that
+/// whichever pixel of the block it takes (or their average) is that sample.
 #[cfg(not(feature = "turbojpeg"))]
 struct YccRows<'a> {
     ycc: &'a Ycc,
