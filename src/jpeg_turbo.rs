@@ -152,7 +152,12 @@ pub(crate) fn encode_rgb(
 pub(crate) fn encode_ycc(ycc: &Ycc, quality: u8, half: bool) -> Result<Vec<u8>, turbojpeg::Error> {
     let mut compressor = compressor(quality)?;
     let (side, chroma_side) = (ycc.width as usize, ycc.chroma_width() as usize);
-    let (cb, cr): (Vec<u8>, Vec<u8>) = ycc.cbcr.chunks_exact(2).map(|c| (c[0], c[1])).unzip();
+    // TurboJPEG takes each chroma plane on its own. Bounded: half a rendition's samples.
+    let samples = ycc.cbcr.len() / 2;
+    let (mut cb, mut cr) = (vec![0u8; samples], vec![0u8; samples]);
+    for ((pair, b), r) in ycc.cbcr.chunks_exact(2).zip(&mut cb).zip(&mut cr) {
+        (*b, *r) = (pair[0], pair[1]);
+    }
     compressor.compress_yuv_planes_to_vec(&YuvPlanesImage {
         y_plane: ycc.y.as_slice(),
         u_plane: cb.as_slice(),
