@@ -9,11 +9,32 @@
 //! answer from both builds.
 
 use turbojpeg::{
-    Compressor, Decompressor, Image, PixelFormat, ScalingFactor, Subsamp, YuvImage, YuvPlanesImage,
+    Compressor, DecompressHeader, Decompressor, Image, PixelFormat, ScalingFactor, Subsamp,
+    YuvImage, YuvPlanesImage,
 };
 
 use crate::options::Limits;
 use crate::raster::{Channels, Raster, Ycc};
+
+/// A decompressor for `bytes` at `eighths`/8 of full scale, and the scaled header, when that
+/// scale gives the luma size `expected` (already checked against the limits).
+fn scaled_decompressor(
+    bytes: &[u8],
+    eighths: u32,
+    expected: (u32, u32),
+) -> Option<(Decompressor, DecompressHeader)> {
+    let mut decompressor = Decompressor::new().ok()?;
+    // The scan count was checked before; this stops libjpeg-turbo itself all the same.
+    decompressor.set_scan_limit(Limits::MAX_JPEG_SCANS).ok()?;
+    let scale = ScalingFactor::new(eighths as usize, 8);
+    decompressor.set_scaling_factor(scale).ok()?;
+    let header = decompressor.read_header(bytes).ok()?.scaled(scale);
+    let size = (
+        u32::try_from(header.width).ok()?,
+        u32::try_from(header.height).ok()?,
+    );
+    (size == expected).then_some((decompressor, header))
+}
 
 /// Decodes `bytes` at `eighths`/8 of full scale in the DCT domain into a raster of
 /// `channels` (gray or RGB), whose size must be `expected` (the scaled size the header
@@ -31,16 +52,8 @@ pub(crate) fn decode_scaled(
         Channels::Rgb => PixelFormat::RGB,
         _ => return None,
     };
-    let mut decompressor = Decompressor::new().ok()?;
-    // The scan count was checked before; this stops libjpeg-turbo itself all the same.
-    decompressor.set_scan_limit(Limits::MAX_JPEG_SCANS).ok()?;
-    let scale = ScalingFactor::new(eighths as usize, 8);
-    decompressor.set_scaling_factor(scale).ok()?;
-    let header = decompressor.read_header(bytes).ok()?.scaled(scale);
+    let (mut decompressor, header) = scaled_decompressor(bytes, eighths, expected)?;
     let (width, height) = (header.width, header.height);
-    if (u32::try_from(width).ok()?, u32::try_from(height).ok()?) != expected {
-        return None;
-    }
     // Bounded: `expected` lies within the pixel limit, checked from the header.
     let pitch = width * channels.count();
     let mut pixels = vec![0u8; pitch * height];
@@ -65,11 +78,7 @@ pub(crate) fn decode_scaled(
 /// `expected` (as for [`decode_scaled`]). `None` for anything libjpeg-turbo reports, even a
 /// warning, and for a layout of components it has no name for.
 pub(crate) fn decode_scaled_ycc(bytes: &[u8], eighths: u32, expected: (u32, u32)) -> Option<Ycc> {
-    let mut decompressor = Decompressor::new().ok()?;
-    decompressor.set_scan_limit(Limits::MAX_JPEG_SCANS).ok()?;
-    let scale = ScalingFactor::new(eighths as usize, 8);
-    decompressor.set_scaling_factor(scale).ok()?;
-    let header = decompressor.read_header(bytes).ok()?.scaled(scale);
+    let (mut decompressor, header) = scaled_decompressor(bytes, eighths, expected)?;
     let subsampling = match header.subsamp {
         Subsamp::None => (1, 1),
         Subsamp::Sub2x1 => (2, 1),
@@ -80,9 +89,6 @@ pub(crate) fn decode_scaled_ycc(bytes: &[u8], eighths: u32, expected: (u32, u32)
         _ => return None,
     };
     let (width, height) = (header.width, header.height);
-    if (u32::try_from(width).ok()?, u32::try_from(height).ok()?) != expected {
-        return None;
-    }
     // libjpeg-turbo pads the luma plane to whole chroma samples: `padded` x `padded_height`,
     // then the two chroma planes, rows packed (alignment 1).
     let padded = width.next_multiple_of(subsampling.0 as usize);

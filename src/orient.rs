@@ -134,7 +134,6 @@ impl Orientation {
         }
         let turn = |plane: &[u8], side: u32, channels: usize| {
             self.apply_to_square(plane, side as usize, channels)
-                .into_owned()
         };
         Cow::Owned(match pixels {
             Pixels::Packed(raster) => Pixels::Packed(Raster {
@@ -154,16 +153,8 @@ impl Orientation {
     }
 
     /// Turns a square of `side` x `side` pixels of `channels` bytes each, stored as given, into
-    /// its upright form (borrowed as it is when it already is upright).
-    pub(crate) fn apply_to_square(
-        self,
-        pixels: &[u8],
-        side: usize,
-        channels: usize,
-    ) -> Cow<'_, [u8]> {
-        if self == Orientation::Normal {
-            return Cow::Borrowed(pixels);
-        }
+    /// its upright form.
+    fn apply_to_square(self, pixels: &[u8], side: usize, channels: usize) -> Vec<u8> {
         let last = side - 1;
         let mut out = vec![0; pixels.len()];
         for y in 0..side {
@@ -184,7 +175,7 @@ impl Orientation {
                 out[to..to + channels].copy_from_slice(&pixels[from..from + channels]);
             }
         }
-        Cow::Owned(out)
+        out
     }
 }
 
