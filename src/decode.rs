@@ -11,7 +11,7 @@ use crate::jpeg_crop;
 use crate::jpeg_scan;
 use crate::options::Limits;
 use crate::orient::Orientation;
-use crate::raster::{Channels, Pixels, Raster};
+use crate::raster::{Channels, Pixels, Raster, Ycc};
 use crate::size::PhotoSize;
 use crate::sniff::Format;
 
@@ -166,13 +166,13 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
     let target = sizes[sizes.len() - 1].side();
     // Sides come from u16 fields, so times 8 they still fit a u32.
     let short = width.min(height);
-    let (scales, headroom) = dct_scales(channels);
+    let icc = decoder.icc_profile();
+    let (scales, headroom) = dct_scales(channels, icc.as_deref());
     let eighths = scales
         .iter()
         .copied()
         .find(|&n| (short * n).div_ceil(8) * headroom.1 >= target * headroom.0)
         .unwrap_or(8);
-    let icc = decoder.icc_profile();
 
     // Leave out, undecoded, the restart intervals wholly outside the square where the file
     // allows it (see jpeg_crop), and split the rest into bands decoded in parallel when there
@@ -185,16 +185,14 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
         1
     };
     let cropped = jpeg_crop::crop_to_intervals(bytes, square, bands);
-    // Colour in sRGB (untagged) stays in JPEG's own planes where libjpeg-turbo gives them.
-    #[cfg(feature = "turbojpeg")]
-    let planar = if channels == Channels::Rgb && icc.is_none() {
+    // Colour in sRGB (untagged) stays in JPEG's own planes where the file allows it.
+    let planar = if planes_wanted(channels, icc.as_deref()) {
         let planar = |bytes: &[u8], size: (u32, u32)| {
             let expected = (scaled(size.0, eighths), scaled(size.1, eighths));
-            crate::jpeg_turbo::decode_scaled_ycc(bytes, eighths, expected)
-                .map(|ycc| (Pixels::Planar(ycc), eighths))
+            decode_planes(bytes, eighths, expected).map(|ycc| (Pixels::Planar(ycc), eighths))
         };
-        // Tried once: whatever libjpeg-turbo refuses here goes the packed way below, which
-        // gives a damaged file the answer the default build gives it.
+        // Tried once: whatever the planar decoder refuses here goes the packed way below,
+        // which gives a damaged file the answer it always got.
         match &cropped {
             Some(cropped) => decode_bands(cropped, &planar),
             None => planar(bytes, (width, height)).map(|(pixels, used)| (pixels, used, (0, 0))),
@@ -202,8 +200,6 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
     } else {
         None
     };
-    #[cfg(not(feature = "turbojpeg"))]
-    let planar = None;
     let packed = |bytes: &[u8], size: (u32, u32)| {
         decode_jpeg_pixels(bytes, eighths, channels, size, limits)
             .ok()
@@ -309,18 +305,42 @@ fn decode_bands(
     (pixels.size() == (width, height) && pixels.is_consistent()).then_some((pixels, used, origin))
 }
 
-/// The scales, in eighths, at which the decoder used for `channels` can decode in the DCT
-/// domain, and the headroom (as a fraction) to keep over the largest rendition's side.
+/// Whether a JPEG of `channels` with the profile `icc` is decoded to its own YCbCr planes:
+/// colour in sRGB (untagged), which needs no conversion before resampling and encoding.
+fn planes_wanted(channels: Channels, icc: Option<&[u8]>) -> bool {
+    channels == Channels::Rgb && icc.is_none()
+}
+
+/// Decodes the colour JPEG `bytes` to its own planes at `eighths`/8 of full scale, the luma
+/// plane `expected` in size: with libjpeg-turbo in the `turbojpeg` build, else in pure Rust
+/// (see [`jpeg_planes`](crate::jpeg_planes)). `None` for any file the decoder refuses or
+/// reports a problem with.
+fn decode_planes(bytes: &[u8], eighths: u32, expected: (u32, u32)) -> Option<Ycc> {
+    #[cfg(feature = "turbojpeg")]
+    return crate::jpeg_turbo::decode_scaled_ycc(bytes, eighths, expected);
+    #[cfg(not(feature = "turbojpeg"))]
+    return crate::jpeg_planes::decode_scaled_ycc(bytes, eighths, expected);
+}
+
+/// The scales, in eighths, at which the decoder used for `channels` (and the profile `icc`)
+/// can decode in the DCT domain, and the headroom (as a fraction) to keep over the largest
+/// rendition's side.
 ///
 /// Scaling in the DCT domain is close to averaging blocks of pixels, which aliases: leaving
 /// Lanczos3 at least the last 1.5x of the reduction gives the large sizes the DSSIM of a full
 /// decode (12-MP photo at 648x648: 0.00106 from a 1/4-scale decode, 0.00097 from 3/8 or 1/2;
-/// see BENCHMARKS.md). libjpeg-turbo offers every eighth, so that costs little (3/8 instead of
-/// 1/4 on a 12-MP photo, about a tenth more time). jpeg-decoder offers only 1/8, 1/4, 1/2 and
-/// 1, where the step up quadruples the pixels decoded and resampled (about 45 % more time on
-/// a 12-MP photo), so with it the square is only kept at least as large as the largest size.
-fn dct_scales(channels: Channels) -> (&'static [u32], (u32, u32)) {
-    if cfg!(feature = "turbojpeg") && matches!(channels, Channels::Gray | Channels::Rgb) {
+/// see BENCHMARKS.md). libjpeg-turbo and the planar decoder offer every eighth, so that costs
+/// little (3/8 instead of 1/4 on a 12-MP photo, about a tenth more time). jpeg-decoder offers
+/// only 1/8, 1/4, 1/2 and 1, where the step up quadruples the pixels decoded and resampled
+/// (about 45 % more time on a 12-MP photo), so with it the square is only kept at least as
+/// large as the largest size.
+fn dct_scales(channels: Channels, icc: Option<&[u8]>) -> (&'static [u32], (u32, u32)) {
+    let every_eighth = if cfg!(feature = "turbojpeg") {
+        matches!(channels, Channels::Gray | Channels::Rgb)
+    } else {
+        planes_wanted(channels, icc)
+    };
+    if every_eighth {
         (&[1, 2, 3, 4, 5, 6, 7, 8], (3, 2))
     } else {
         (&[1, 2, 4, 8], (1, 1))

@@ -314,6 +314,23 @@ pub(crate) mod tests {
     use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
     use std::io::Write as _;
 
+    /// A smooth picture (colour changing by a level or two per pixel), as a JPEG with the given
+    /// chroma subsampling.
+    pub(crate) fn gradient(width: u16, height: u16, sampling: SamplingFactor) -> Vec<u8> {
+        let pixels: Vec<u8> = (0..u32::from(height))
+            .flat_map(|y| {
+                (0..u32::from(width)).flat_map(move |x| [(2 * x) as u8, (3 * y) as u8, 100])
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut encoder = Encoder::new(&mut out, 95);
+        encoder.set_sampling_factor(sampling);
+        encoder
+            .encode(&pixels, width, height, ColorType::Rgb)
+            .expect("encoding the gradient");
+        out
+    }
+
     /// A `width` x `height` RGB JPEG of smooth gradients and some detail, 4:2:0, with a
     /// restart marker every `interval` MCUs (none when 0).
     pub(crate) fn photo(width: u16, height: u16, interval: u16, progressive: bool) -> Vec<u8> {

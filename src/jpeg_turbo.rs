@@ -187,24 +187,8 @@ fn compressor(quality: u8) -> Result<Compressor, turbojpeg::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
-
-    /// A smooth picture (colour changing by a level or two per pixel) of an odd size, as a
-    /// JPEG with the given chroma subsampling.
-    fn gradient(width: u16, height: u16, sampling: SamplingFactor) -> Vec<u8> {
-        let pixels: Vec<u8> = (0..u32::from(height))
-            .flat_map(|y| {
-                (0..u32::from(width)).flat_map(move |x| [(2 * x) as u8, (3 * y) as u8, 100])
-            })
-            .collect();
-        let mut out = Vec::new();
-        let mut encoder = Encoder::new(&mut out, 95);
-        encoder.set_sampling_factor(sampling);
-        encoder
-            .encode(&pixels, width, height, ColorType::Rgb)
-            .expect("encoding the gradient");
-        out
-    }
+    use crate::jpeg_crop::tests::gradient;
+    use jpeg_encoder::SamplingFactor;
 
     /// The planes, brought back to RGB with each chroma sample over its whole block and
     /// JFIF's conversion, match libjpeg-turbo's own RGB decode of the same file up to its

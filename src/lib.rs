@@ -53,6 +53,8 @@ mod error;
 mod etag;
 mod header;
 mod jpeg_crop;
+#[cfg(not(feature = "turbojpeg"))]
+mod jpeg_planes;
 mod jpeg_scan;
 #[cfg(feature = "turbojpeg")]
 mod jpeg_turbo;
@@ -89,7 +91,7 @@ pub use crate::sniff::Format;
 /// Builds with the `turbojpeg` feature decode JPEGs with libjpeg-turbo, whose pixels differ
 /// slightly, so their value says so.
 #[cfg(not(feature = "turbojpeg"))]
-pub const PIPELINE_VERSION: &str = concat!("userphoto ", env!("CARGO_PKG_VERSION"), ", pipeline 6");
+pub const PIPELINE_VERSION: &str = concat!("userphoto ", env!("CARGO_PKG_VERSION"), ", pipeline 7");
 /// Names the rendering pipeline: builds with the same value give byte-identical renditions for
 /// the same input bytes and [`Options`]. See the default build's documentation.
 #[cfg(feature = "turbojpeg")]
