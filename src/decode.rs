@@ -8,10 +8,11 @@ use crate::crop::{self, Rect};
 use crate::error::Error;
 use crate::header;
 use crate::jpeg_crop;
+use crate::jpeg_planes;
 use crate::jpeg_scan;
 use crate::options::Limits;
 use crate::orient::Orientation;
-use crate::raster::{Channels, Pixels, Raster, Ycc};
+use crate::raster::{Channels, Pixels, Raster};
 use crate::size::PhotoSize;
 use crate::sniff::Format;
 
@@ -189,7 +190,8 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
     let planar = if planes_wanted(channels, icc.as_deref()) {
         let planar = |bytes: &[u8], size: (u32, u32)| {
             let expected = (scaled(size.0, eighths), scaled(size.1, eighths));
-            decode_planes(bytes, eighths, expected).map(|ycc| (Pixels::Planar(ycc), eighths))
+            jpeg_planes::decode_scaled_ycc(bytes, eighths, expected)
+                .map(|ycc| (Pixels::Planar(ycc), eighths))
         };
         // Tried once: whatever the planar decoder refuses here goes the packed way below,
         // which gives a damaged file the answer it always got.
@@ -309,17 +311,6 @@ fn decode_bands(
 /// colour in sRGB (untagged), which needs no conversion before resampling and encoding.
 fn planes_wanted(channels: Channels, icc: Option<&[u8]>) -> bool {
     channels == Channels::Rgb && icc.is_none()
-}
-
-/// Decodes the colour JPEG `bytes` to its own planes at `eighths`/8 of full scale, the luma
-/// plane `expected` in size: with libjpeg-turbo in the `turbojpeg` build, else in pure Rust
-/// (see [`jpeg_planes`](crate::jpeg_planes)). `None` for any file the decoder refuses or
-/// reports a problem with.
-fn decode_planes(bytes: &[u8], eighths: u32, expected: (u32, u32)) -> Option<Ycc> {
-    #[cfg(feature = "turbojpeg")]
-    return crate::jpeg_turbo::decode_scaled_ycc(bytes, eighths, expected);
-    #[cfg(not(feature = "turbojpeg"))]
-    return crate::jpeg_planes::decode_scaled_ycc(bytes, eighths, expected);
 }
 
 /// The scales, in eighths, at which the decoder used for `channels` (and the profile `icc`)
@@ -623,15 +614,12 @@ mod tests {
                     .map(|(raster, used)| (Pixels::Packed(raster), used))
             };
             assert_stacks(&whole, &split, &packed, eighths);
-            #[cfg(feature = "turbojpeg")]
-            {
-                let planar = |bytes: &[u8], size: (u32, u32)| {
-                    let expected = (scaled(size.0, eighths), scaled(size.1, eighths));
-                    crate::jpeg_turbo::decode_scaled_ycc(bytes, eighths, expected)
-                        .map(|ycc| (Pixels::Planar(ycc), eighths))
-                };
-                assert_stacks(&whole, &split, &planar, eighths);
-            }
+            let planar = |bytes: &[u8], size: (u32, u32)| {
+                let expected = (scaled(size.0, eighths), scaled(size.1, eighths));
+                jpeg_planes::decode_scaled_ycc(bytes, eighths, expected)
+                    .map(|ycc| (Pixels::Planar(ycc), eighths))
+            };
+            assert_stacks(&whole, &split, &planar, eighths);
         }
     }
 

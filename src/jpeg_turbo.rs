@@ -3,14 +3,16 @@
 //! libjpeg-turbo's Huffman decoding and scaled inverse DCT are faster than jpeg-decoder's, and
 //! its SIMD encoder faster than jpeg-encoder's; decoding a large photo and encoding its sizes
 //! are most of an ingest. Everything else stays as in the default build: the header is read,
-//! and every limit checked, by [`decode`](crate::decode) before this runs; CMYK files (whose
+//! and every limit checked, by [`decode`](crate::decode) before this runs; baseline colour
+//! photos go to their planes with [`jpeg_planes`](crate::jpeg_planes) first (faster than
+//! libjpeg-turbo's own decode to planes, and the same in both builds); CMYK files (whose
 //! Adobe conventions jpeg-decoder handles) still go to jpeg-decoder, and so does any file
 //! libjpeg-turbo reports a problem with, even a warning, so that damaged files get the same
 //! answer from both builds.
 
 use turbojpeg::{
     Compressor, DecompressHeader, Decompressor, Image, PixelFormat, ScalingFactor, Subsamp,
-    YuvImage, YuvPlanesImage,
+    YuvPlanesImage,
 };
 
 use crate::options::Limits;
@@ -73,67 +75,6 @@ pub(crate) fn decode_scaled(
     })
 }
 
-/// Decodes the colour JPEG `bytes` at `eighths`/8 of full scale in the DCT domain into its own
-/// YCbCr planes, without upsampling the chroma or converting colour; the luma plane must be
-/// `expected` (as for [`decode_scaled`]). `None` for anything libjpeg-turbo reports, even a
-/// warning, and for a layout of components it has no name for.
-pub(crate) fn decode_scaled_ycc(bytes: &[u8], eighths: u32, expected: (u32, u32)) -> Option<Ycc> {
-    let (mut decompressor, header) = scaled_decompressor(bytes, eighths, expected)?;
-    let subsampling = match header.subsamp {
-        Subsamp::None => (1, 1),
-        Subsamp::Sub2x1 => (2, 1),
-        Subsamp::Sub2x2 => (2, 2),
-        Subsamp::Sub1x2 => (1, 2),
-        Subsamp::Sub4x1 => (4, 1),
-        Subsamp::Sub1x4 => (1, 4),
-        _ => return None,
-    };
-    let (width, height) = (header.width, header.height);
-    // libjpeg-turbo pads the luma plane to whole chroma samples: `padded` x `padded_height`,
-    // then the two chroma planes, rows packed (alignment 1).
-    let padded = width.next_multiple_of(subsampling.0 as usize);
-    let padded_height = height.next_multiple_of(subsampling.1 as usize);
-    let len = turbojpeg::yuv_pixels_len(width, 1, height, header.subsamp).ok()?;
-    // Bounded: `expected` lies within the pixel limit, checked from the header; the planes
-    // hold at most three samples per pixel of it.
-    let mut pixels = vec![0u8; len];
-    let image = YuvImage {
-        pixels: pixels.as_mut_slice(),
-        width,
-        align: 1,
-        height,
-        subsamp: header.subsamp,
-    };
-    decompressor.decompress_to_yuv(bytes, image).ok()?;
-    let chroma = (padded / subsampling.0 as usize) * (padded_height / subsampling.1 as usize);
-    if len != padded * padded_height + 2 * chroma {
-        return None;
-    }
-    let (luma, planes) = pixels.split_at(padded * padded_height);
-    let (cb, cr) = planes.split_at(chroma);
-    let mut cbcr = vec![0u8; 2 * chroma];
-    for (pair, (&b, &r)) in cbcr.chunks_exact_mut(2).zip(cb.iter().zip(cr)) {
-        pair.copy_from_slice(&[b, r]);
-    }
-    pixels.truncate(luma.len());
-    let mut y = pixels;
-    // Drop the padding column, if any, moving each row to its place, then the padding row.
-    if padded != width {
-        for row in 1..height {
-            y.copy_within(row * padded..row * padded + width, row * width);
-        }
-    }
-    y.truncate(width * height);
-    let ycc = Ycc {
-        width: expected.0,
-        height: expected.1,
-        subsampling,
-        y,
-        cbcr,
-    };
-    ycc.is_consistent().then_some(ycc)
-}
-
 /// Encodes packed RGB8 `pixels` of `side` x `side` as a baseline JPEG with full-resolution
 /// chroma, optimised Huffman tables and a JFIF header only.
 pub(crate) fn encode_rgb(
@@ -182,57 +123,4 @@ fn compressor(quality: u8) -> Result<Compressor, turbojpeg::Error> {
     compressor.set_quality(i32::from(quality))?;
     compressor.set_optimize(true)?;
     Ok(compressor)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::jpeg_crop::tests::gradient;
-    use jpeg_encoder::SamplingFactor;
-
-    /// The planes, brought back to RGB with each chroma sample over its whole block and
-    /// JFIF's conversion, match libjpeg-turbo's own RGB decode of the same file up to its
-    /// smoother chroma upsampling: so the planes are split, unpadded and interleaved right.
-    #[test]
-    fn planes_are_the_pixels_of_the_rgb_decode() {
-        let (width, height) = (101u16, 75u16);
-        for (sampling, subsampling) in [
-            (SamplingFactor::R_4_4_4, (1, 1)),
-            (SamplingFactor::R_4_2_2, (2, 1)),
-            (SamplingFactor::R_4_2_0, (2, 2)),
-        ] {
-            let jpeg = gradient(width, height, sampling);
-            for eighths in [8, 3] {
-                let scale = |side: u16| (u32::from(side) * eighths).div_ceil(8);
-                let expected = (scale(width), scale(height));
-                let ycc = decode_scaled_ycc(&jpeg, eighths, expected).expect("planes");
-                let rgb = decode_scaled(&jpeg, eighths, Channels::Rgb, expected).expect("rgb");
-                assert_eq!(ycc.subsampling, subsampling);
-                assert!(ycc.is_consistent());
-                let chroma_width = ycc.chroma_width() as usize;
-                let mut worst = 0;
-                for y in 0..expected.1 as usize {
-                    for x in 0..expected.0 as usize {
-                        let luma = f64::from(ycc.y[y * expected.0 as usize + x]);
-                        let at = 2
-                            * ((y / subsampling.1 as usize) * chroma_width
-                                + x / subsampling.0 as usize);
-                        let cb = f64::from(ycc.cbcr[at]) - 128.0;
-                        let cr = f64::from(ycc.cbcr[at + 1]) - 128.0;
-                        let converted = [
-                            luma + 1.402 * cr,
-                            luma - 0.344_136 * cb - 0.714_136 * cr,
-                            luma + 1.772 * cb,
-                        ];
-                        let pixel = (y * expected.0 as usize + x) * 3;
-                        for (c, value) in converted.iter().enumerate() {
-                            let decoded = f64::from(rgb.data[pixel + c]);
-                            worst = worst.max((value.clamp(0.0, 255.0) - decoded).abs() as u32);
-                        }
-                    }
-                }
-                assert!(worst <= 6, "{subsampling:?} at {eighths}/8: off by {worst}");
-            }
-        }
-    }
 }

@@ -53,7 +53,6 @@ mod error;
 mod etag;
 mod header;
 mod jpeg_crop;
-#[cfg(not(feature = "turbojpeg"))]
 mod jpeg_planes;
 mod jpeg_scan;
 #[cfg(feature = "turbojpeg")]
@@ -98,7 +97,7 @@ pub const PIPELINE_VERSION: &str = concat!("userphoto ", env!("CARGO_PKG_VERSION
 pub const PIPELINE_VERSION: &str = concat!(
     "userphoto ",
     env!("CARGO_PKG_VERSION"),
-    ", pipeline 6, libjpeg-turbo"
+    ", pipeline 7, libjpeg-turbo"
 );
 
 /// Renders every size of the photo in `bytes`.
