@@ -40,6 +40,36 @@ const CHROMA_ROUND: i32 = 1 << (CHROMA_SHIFT - 1);
 /// outer pair and the inner pair.
 const TAPS: [i32; 4] = [-1, 5, 5, -1];
 
+/// Converts a `side` x `side` square of packed RGB8 `pixels` to JFIF YCbCr planes with
+/// full-resolution chroma (4:4:4), rounding as libjpeg does.
+#[cfg(not(feature = "turbojpeg"))]
+pub(crate) fn ycbcr_444(pixels: &[u8], side: u32) -> Ycc {
+    let count = side as usize * side as usize;
+    debug_assert!(pixels.len() == count * 3);
+    // Bounded: planes of one rendition, at most 648 x 648.
+    let mut y = vec![0u8; count];
+    let mut cbcr = vec![0u8; 2 * count];
+    const OFFSET: i32 = (128 << SCALE_BITS) + ONE_HALF;
+    let samples = pixels
+        .chunks_exact(3)
+        .zip(y.iter_mut().zip(cbcr.chunks_exact_mut(2)));
+    for (rgb, (y, cbcr)) in samples {
+        let (r, g, b) = (i32::from(rgb[0]), i32::from(rgb[1]), i32::from(rgb[2]));
+        *y = ((Y_R * r + Y_G * g + Y_B * b + ONE_HALF) >> SCALE_BITS) as u8;
+        let cb = (OFFSET - CB_R * r - CB_G * g + C_HALF * b) >> SCALE_BITS;
+        let cr = (OFFSET + C_HALF * r - CR_G * g - CR_B * b) >> SCALE_BITS;
+        cbcr[0] = cb.clamp(0, 255) as u8;
+        cbcr[1] = cr.clamp(0, 255) as u8;
+    }
+    Ycc {
+        width: side,
+        height: side,
+        subsampling: (1, 1),
+        y,
+        cbcr,
+    }
+}
+
 /// Converts a `side` x `side` square of packed RGB8 `pixels` to JFIF YCbCr, with chroma 4:2:0
 /// (planes of `side / 2` rounded up, squared). `side` is a rendition's, so at least 48.
 pub(crate) fn ycbcr_420(pixels: &[u8], side: u32) -> Ycc {

@@ -57,6 +57,8 @@ mod jpeg_planes;
 mod jpeg_scan;
 #[cfg(feature = "turbojpeg")]
 mod jpeg_turbo;
+#[cfg(not(feature = "turbojpeg"))]
+mod jpeg_writer;
 mod memory;
 mod metadata;
 mod options;
