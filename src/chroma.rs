@@ -10,7 +10,7 @@
 //!
 //! The arithmetic is in integers, so the planes are the same on every machine.
 
-use crate::raster::Ycc;
+use crate::raster::{Channels, Raster, Ycc};
 
 /// Fixed-point scale of the conversion coefficients, as in libjpeg (`jccolor.c`).
 const SCALE_BITS: u32 = 16;
@@ -39,6 +39,41 @@ const CHROMA_ROUND: i32 = 1 << (CHROMA_SHIFT - 1);
 /// Taps of the subsampling filter, in eighths, over the samples `2i - 1 ..= 2i + 2`: the
 /// outer pair and the inner pair.
 const TAPS: [i32; 4] = [-1, 5, 5, -1];
+
+/// The rectangle (`left`, `top`, `width`, `height`) of `ycc`, which must lie inside its luma
+/// plane, as packed RGB8 by JFIF's conversion (rounding as libjpeg does), each chroma sample
+/// standing for every pixel of its block. For colour that needs converting from a profile,
+/// which works on RGB; the resampling after it averages far more than a chroma block.
+pub(crate) fn rgb_from_ycc(ycc: &Ycc, left: u32, top: u32, width: u32, height: u32) -> Raster {
+    const R_CR: i32 = fix(1.402);
+    const G_CB: i32 = fix(0.344_136_29);
+    const G_CR: i32 = fix(0.714_136_29);
+    const B_CB: i32 = fix(1.772);
+    let (across, down) = (ycc.subsampling.0 as usize, ycc.subsampling.1 as usize);
+    let (luma_width, chroma_width) = (ycc.width as usize, ycc.chroma_width() as usize);
+    // Bounded: a rectangle inside planes that exist.
+    let mut data = vec![0u8; width as usize * height as usize * 3];
+    let rows = data.chunks_exact_mut(width as usize * 3);
+    for (out, y) in rows.zip(top as usize..) {
+        let luma = &ycc.y[y * luma_width..][left as usize..(left + width) as usize];
+        let chroma = &ycc.cbcr[2 * (y / down) * chroma_width..][..2 * chroma_width];
+        for ((pixel, &l), x) in out.chunks_exact_mut(3).zip(luma).zip(left as usize..) {
+            let at = 2 * (x / across);
+            let (cb, cr) = (i32::from(chroma[at]) - 128, i32::from(chroma[at + 1]) - 128);
+            let l = i32::from(l);
+            let r = l + ((R_CR * cr + ONE_HALF) >> SCALE_BITS);
+            let g = l + ((-G_CB * cb - G_CR * cr + ONE_HALF) >> SCALE_BITS);
+            let b = l + ((B_CB * cb + ONE_HALF) >> SCALE_BITS);
+            pixel.copy_from_slice(&[r, g, b].map(|v| v.clamp(0, 255) as u8));
+        }
+    }
+    Raster {
+        width,
+        height,
+        channels: Channels::Rgb,
+        data,
+    }
+}
 
 /// Converts a `side` x `side` square of packed RGB8 `pixels` to JFIF YCbCr planes with
 /// full-resolution chroma (4:4:4), rounding as libjpeg does.
@@ -274,5 +309,68 @@ mod tests {
             "{:?}",
             chroma(&planes, 1)
         );
+    }
+
+    /// RGB to YCbCr and back gives the colours back to within the rounding of 8-bit planes,
+    /// for any rectangle; with subsampled chroma, each pixel takes its block's sample.
+    #[test]
+    fn planes_back_to_rgb() {
+        let side = 50u32;
+        let rgb: Vec<u8> = (0..side * side)
+            .flat_map(|i| [(i * 7 % 256) as u8, (i * 13 % 251) as u8, (i % 199) as u8])
+            .collect();
+        let planes = ycbcr_444_for_tests(&rgb, side);
+        let (left, top, width, height) = (3, 5, 40, 31);
+        let back = rgb_from_ycc(&planes, left, top, width, height);
+        assert_eq!(
+            (back.width, back.height, back.channels),
+            (40, 31, Channels::Rgb)
+        );
+        for y in 0..height as usize {
+            for x in 0..width as usize {
+                let source = ((top as usize + y) * side as usize + left as usize + x) * 3;
+                let out = (y * width as usize + x) * 3;
+                for c in 0..3 {
+                    let (a, b) = (rgb[source + c], back.data[out + c]);
+                    assert!(a.abs_diff(b) <= 2, "({x}, {y}) channel {c}: {a} vs {b}");
+                }
+            }
+        }
+        // 4:2:0 planes: the pixels of one block share its chroma, so a grey luma plane under
+        // one chroma sample per block gives each block one colour.
+        let ycc = Ycc {
+            width: 4,
+            height: 4,
+            subsampling: (2, 2),
+            y: vec![100; 16],
+            cbcr: vec![128, 128, 160, 128, 128, 160, 96, 96],
+        };
+        let back = rgb_from_ycc(&ycc, 1, 1, 3, 3);
+        let pixel = |x: usize, y: usize| &back.data[(y * 3 + x) * 3..][..3];
+        assert_eq!(pixel(0, 0), [100, 100, 100]);
+        assert_eq!(pixel(1, 0), pixel(2, 0));
+        assert_eq!(pixel(1, 0)[2], 157); // 100 + 1.772 * 32
+        assert_eq!(pixel(0, 1), [145, 77, 100]); // Cr 160: 100 + 1.402 * 32, 100 - 0.714 * 32
+        assert_eq!(pixel(1, 1), pixel(2, 2));
+    }
+
+    /// JFIF's conversion of `rgb` to 4:4:4 planes, in floating point.
+    fn ycbcr_444_for_tests(rgb: &[u8], side: u32) -> Ycc {
+        let mut y = Vec::new();
+        let mut cbcr = Vec::new();
+        for p in rgb.chunks_exact(3) {
+            let [r, g, b] = [p[0], p[1], p[2]].map(f64::from);
+            let round = |v: f64| v.round().clamp(0.0, 255.0) as u8;
+            y.push(round(0.299 * r + 0.587 * g + 0.114 * b));
+            cbcr.push(round(128.0 - 0.168_736 * r - 0.331_264 * g + 0.5 * b));
+            cbcr.push(round(128.0 + 0.5 * r - 0.418_688 * g - 0.081_312 * b));
+        }
+        Ycc {
+            width: side,
+            height: side,
+            subsampling: (1, 1),
+            y,
+            cbcr,
+        }
     }
 }

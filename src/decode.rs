@@ -167,8 +167,7 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
     let target = sizes[sizes.len() - 1].side();
     // Sides come from u16 fields, so times 8 they still fit a u32.
     let short = width.min(height);
-    let icc = decoder.icc_profile();
-    let (scales, headroom) = dct_scales(channels, icc.as_deref());
+    let (scales, headroom) = dct_scales(channels);
     let eighths = scales
         .iter()
         .copied()
@@ -186,8 +185,9 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
         1
     };
     let cropped = jpeg_crop::crop_to_intervals(bytes, square, bands);
-    // Colour in sRGB (untagged) stays in JPEG's own planes where the file allows it.
-    let planar = if planes_wanted(channels, icc.as_deref()) {
+    let icc = decoder.icc_profile();
+    // Colour stays in JPEG's own planes where the file allows it.
+    let planar = if planes_wanted(channels) {
         let planar = |bytes: &[u8], size: (u32, u32)| {
             let expected = (scaled(size.0, eighths), scaled(size.1, eighths));
             jpeg_planes::decode_scaled_ycc(bytes, eighths, expected)
@@ -307,15 +307,15 @@ fn decode_bands(
     (pixels.size() == (width, height) && pixels.is_consistent()).then_some((pixels, used, origin))
 }
 
-/// Whether a JPEG of `channels` with the profile `icc` is decoded to its own YCbCr planes:
-/// colour in sRGB (untagged), which needs no conversion before resampling and encoding.
-fn planes_wanted(channels: Channels, icc: Option<&[u8]>) -> bool {
-    channels == Channels::Rgb && icc.is_none()
+/// Whether a JPEG of `channels` is decoded to its own YCbCr planes: colour. Untagged (sRGB)
+/// planes are resampled and encoded as they are; tagged ones become RGB for the profile's
+/// conversion once cropped to the square (see `crop_to_square`).
+fn planes_wanted(channels: Channels) -> bool {
+    channels == Channels::Rgb
 }
 
-/// The scales, in eighths, at which the decoder used for `channels` (and the profile `icc`)
-/// can decode in the DCT domain, and the headroom (as a fraction) to keep over the largest
-/// rendition's side.
+/// The scales, in eighths, at which the decoder used for `channels` can decode in the DCT
+/// domain, and the headroom (as a fraction) to keep over the largest rendition's side.
 ///
 /// Scaling in the DCT domain is close to averaging blocks of pixels, which aliases: leaving
 /// Lanczos3 at least the last 1.5x of the reduction gives the large sizes the DSSIM of a full
@@ -325,11 +325,11 @@ fn planes_wanted(channels: Channels, icc: Option<&[u8]>) -> bool {
 /// only 1/8, 1/4, 1/2 and 1, where the step up quadruples the pixels decoded and resampled
 /// (about 45 % more time on a 12-MP photo), so with it the square is only kept at least as
 /// large as the largest size.
-fn dct_scales(channels: Channels, icc: Option<&[u8]>) -> (&'static [u32], (u32, u32)) {
+fn dct_scales(channels: Channels) -> (&'static [u32], (u32, u32)) {
     let every_eighth = if cfg!(feature = "turbojpeg") {
         matches!(channels, Channels::Gray | Channels::Rgb)
     } else {
-        planes_wanted(channels, icc)
+        planes_wanted(channels)
     };
     if every_eighth {
         (&[1, 2, 3, 4, 5, 6, 7, 8], (3, 2))
@@ -459,7 +459,8 @@ fn decode_with_image(
 }
 
 /// Keeps only the whole pixels holding `square`, and re-expresses it relative to them. Planes
-/// are kept whole: they need no colour conversion, and resampling reads only the square.
+/// are kept whole: they need no colour conversion, and resampling reads only the square;
+/// unless there is a profile to convert from, when the square's pixels become RGB.
 fn crop_to_square(
     pixels: Pixels,
     square: Rect,
@@ -469,6 +470,12 @@ fn crop_to_square(
     stored_size: (u32, u32),
 ) -> Decoded {
     let (pixels, (left, top, width, height)) = match pixels {
+        // Tagged colour is converted from its profile, which works on RGB.
+        Pixels::Planar(ycc) if icc.is_some() => {
+            let (left, top, width, height) = square.enclosing_pixels(ycc.width, ycc.height);
+            let raster = crate::chroma::rgb_from_ycc(&ycc, left, top, width, height);
+            (Pixels::Packed(raster), (left, top, width, height))
+        }
         Pixels::Packed(raster) => {
             let (left, top, width, height) = square.enclosing_pixels(raster.width, raster.height);
             let raster = raster.crop(left, top, width, height);

@@ -33,13 +33,14 @@
 //! # The pipeline
 //!
 //! [`ingest`] recognises the format from the bytes; checks the [`Limits`] against the header
-//! before any pixel memory exists; decodes (JPEG directly at 1/2, 1/4 or 1/8 scale when that
-//! still leaves the largest size's worth of pixels); keeps the centre square of the upright
-//! image; converts it from its embedded ICC profile to sRGB and composites transparency over
-//! the background; resamples each size with Lanczos3; applies the EXIF orientation; and
-//! encodes each size as a baseline JPEG with no metadata, in parallel on the rayon pool. With
-//! the `turbojpeg` feature a colour JPEG without an ICC profile never becomes RGB: its luma and
-//! chroma planes are resampled at their own resolutions and encoded as they are.
+//! before any pixel memory exists; decodes (JPEG directly at a fraction of full scale, in the
+//! DCT domain, that still leaves the largest size's worth of pixels); keeps the centre square
+//! of the upright image; converts it from its embedded ICC profile to sRGB and composites
+//! transparency over the background; resamples each size with Lanczos3; applies the EXIF
+//! orientation; and encodes each size as a baseline JPEG with no metadata, in parallel on the
+//! rayon pool. A baseline colour JPEG without an ICC profile (a camera or phone photo) never
+//! becomes RGB: its luma and chroma planes are decoded as they are stored, resampled at their
+//! own resolutions and encoded as they are.
 //! Outputs are byte-identical for the same input and options, whatever the thread count.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -186,8 +187,8 @@ pub mod bench_support {
             }))
         }
 
-        /// The same packed RGB8 pixels as YCbCr planes with 4:2:0 chroma, as the
-        /// `turbojpeg` build decodes most JPEGs.
+        /// The same packed RGB8 pixels as YCbCr planes with 4:2:0 chroma, as camera and
+        /// phone photos are decoded.
         pub fn ycc_420(pixels: &[u8], side: u32) -> Square {
             Square(Pixels::Planar(crate::chroma::ycbcr_420(pixels, side)))
         }
