@@ -167,7 +167,7 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
     let target = sizes[sizes.len() - 1].side();
     // Sides come from u16 fields, so times 8 they still fit a u32.
     let short = width.min(height);
-    let (scales, headroom) = dct_scales(channels);
+    let (scales, headroom) = dct_scales(channels, info.coding_process);
     let eighths = scales
         .iter()
         .copied()
@@ -187,7 +187,7 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
     let cropped = jpeg_crop::crop_to_intervals(bytes, square, bands);
     let icc = decoder.icc_profile();
     // Colour stays in JPEG's own planes where the file allows it.
-    let planar = if planes_wanted(channels) {
+    let planar = if planes_wanted(channels, info.coding_process) {
         let planar = |bytes: &[u8], size: (u32, u32)| {
             let expected = (scaled(size.0, eighths), scaled(size.1, eighths));
             jpeg_planes::decode_scaled_ycc(bytes, eighths, expected)
@@ -307,15 +307,17 @@ fn decode_bands(
     (pixels.size() == (width, height) && pixels.is_consistent()).then_some((pixels, used, origin))
 }
 
-/// Whether a JPEG of `channels` is decoded to its own YCbCr planes: colour. Untagged (sRGB)
-/// planes are resampled and encoded as they are; tagged ones become RGB for the profile's
-/// conversion once cropped to the square (see `crop_to_square`).
-fn planes_wanted(channels: Channels) -> bool {
-    channels == Channels::Rgb
+/// Whether a JPEG of `channels` coded by `process` is decoded to its own YCbCr planes: colour,
+/// sequential (the planar decoder takes no progressive file). Untagged (sRGB) planes are
+/// resampled and encoded as they are; tagged ones become RGB for the profile's conversion once
+/// cropped to the square (see `crop_to_square`).
+fn planes_wanted(channels: Channels, process: jpeg_decoder::CodingProcess) -> bool {
+    channels == Channels::Rgb && process == jpeg_decoder::CodingProcess::DctSequential
 }
 
-/// The scales, in eighths, at which the decoder used for `channels` can decode in the DCT
-/// domain, and the headroom (as a fraction) to keep over the largest rendition's side.
+/// The scales, in eighths, at which the decoder used for `channels` coded by `process` can
+/// decode in the DCT domain, and the headroom (as a fraction) to keep over the largest
+/// rendition's side.
 ///
 /// Scaling in the DCT domain is close to averaging blocks of pixels, which aliases: leaving
 /// Lanczos3 at least the last 1.5x of the reduction gives the large sizes the DSSIM of a full
@@ -325,11 +327,14 @@ fn planes_wanted(channels: Channels) -> bool {
 /// only 1/8, 1/4, 1/2 and 1, where the step up quadruples the pixels decoded and resampled
 /// (about 45 % more time on a 12-MP photo), so with it the square is only kept at least as
 /// large as the largest size.
-fn dct_scales(channels: Channels) -> (&'static [u32], (u32, u32)) {
+fn dct_scales(
+    channels: Channels,
+    process: jpeg_decoder::CodingProcess,
+) -> (&'static [u32], (u32, u32)) {
     let every_eighth = if cfg!(feature = "turbojpeg") {
         matches!(channels, Channels::Gray | Channels::Rgb)
     } else {
-        planes_wanted(channels)
+        planes_wanted(channels, process)
     };
     if every_eighth {
         (&[1, 2, 3, 4, 5, 6, 7, 8], (3, 2))

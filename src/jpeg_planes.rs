@@ -617,6 +617,7 @@ fn decode_scan<const N: usize>(
     if entropy.ends.len() != total.div_ceil(interval) {
         return None;
     }
+    let data_end = entropy.data.len() - ENTROPY_PADDING;
     let mut bits = Bits::new(&entropy.data, 0);
     let mut predictions = [0i32; 3];
     let mut block = [0i32; 256];
@@ -630,6 +631,11 @@ fn decode_scan<const N: usize>(
             }
             bits = Bits::new(&entropy.data, end);
             predictions = [0; 3];
+        }
+        // Data that ran out is corrupt now, not after decoding zeros for the rest of a frame
+        // the header may have declared far larger than the file.
+        if bits.position() > 8 * data_end {
+            return None;
         }
         let (mcu_x, mcu_y) = (mcu % mcus_x, mcu / mcus_x);
         for (component, prediction) in predictions.iter_mut().enumerate() {
@@ -1074,6 +1080,14 @@ mod tests {
         let eoi = jpeg.len() - 2;
         let extra = [&jpeg[..eoi], &[0x12, 0x34], &jpeg[eoi..]].concat();
         assert!(decode_scaled_ycc(&extra, 3, size).is_none());
+        // A frame declared far larger than its data.
+        let sof = jpeg
+            .windows(2)
+            .position(|w| w == [0xFF, SOF0])
+            .expect("a frame");
+        let mut larger = jpeg.clone();
+        larger[sof + 5..sof + 9].copy_from_slice(&[0x0B, 0xB8, 0x0F, 0xA0]); // 4000 x 3000
+        assert!(decode_scaled_ycc(&larger, 1, (500, 375)).is_none());
         // Cut short anywhere.
         for end in 0..jpeg.len() - 1 {
             assert!(decode_scaled_ycc(&jpeg[..end], 3, size).is_none(), "{end}");
