@@ -123,7 +123,7 @@ fn resize_alone(c: &mut Criterion) {
     c.bench_function("resize/756_to_all_nine", |b| {
         b.iter(|| bench_support::resize_square(black_box(&square), &PhotoSize::ALL))
     });
-    // As the turbojpeg build resamples most JPEGs: luma and 4:2:0 chroma planes.
+    // As camera and phone photos are resampled: luma and 4:2:0 chroma planes.
     c.bench_function("resize/756_planes_to_all_nine", |b| {
         b.iter(|| bench_support::resize_square(black_box(&planes), &PhotoSize::ALL))
     });
@@ -139,6 +139,15 @@ fn encode_alone(c: &mut Criterion) {
             b.iter(|| bench_support::encode(black_box(square), 85).expect("encode"))
         });
     }
+    // Planes as a camera photo's 648 rendition reaches the encoder: no conversion first.
+    let side = PhotoSize::S648.side();
+    let planes = bench_support::Square::ycc_420(&test_card(side, side), side);
+    group.throughput(Throughput::Elements(u64::from(side * side)));
+    group.bench_with_input(
+        BenchmarkId::from_parameter("648_planes"),
+        &planes,
+        |b, planes| b.iter(|| bench_support::encode(black_box(planes), 85).expect("encode")),
+    );
     group.finish();
 }
 
