@@ -1,13 +1,19 @@
 //! JPEG's own YCbCr planes, decoded in pure Rust at any eighth of full scale.
 //!
 //! Most uploads are camera and phone photos: baseline JPEGs, colour, one interleaved scan,
-//! often with restart markers. For them this module does what libjpeg-turbo does for the
-//! `turbojpeg` build: it decodes the entropy-coded data once, keeps of each 8x8 block only the
-//! `n` x `n` lowest frequencies and turns them into `n` x `n` pixels with an `n`-point inverse
-//! DCT (`n` = 1..=8, the scale in eighths), and hands on the luma and chroma planes as they
-//! are stored, without upsampling the chroma or converting colour (see
-//! [`Ycc`](crate::raster::Ycc)). jpeg-decoder, which the rest of the default build uses, scales
-//! only to 1/8, 1/4 or 1/2 and always to RGB.
+//! often with restart markers. For them this module decodes the entropy-coded data once,
+//! keeps of each 8x8 block only the `n` x `n` lowest frequencies and turns them into `n` x `n`
+//! pixels with an `n`-point inverse DCT (`n` = 1..=8, the scale in eighths, as libjpeg's scaled
+//! IDCTs do), and hands on the luma and chroma planes as they are stored, without upsampling
+//! the chroma or converting colour (see [`Ycc`](crate::raster::Ycc)). jpeg-decoder, which
+//! decodes every other JPEG in the default build, scales only to 1/8, 1/4 or 1/2 and always to
+//! RGB; libjpeg-turbo's decode to planes is slower than this, so both builds use it.
+//!
+//! Most of the time goes to Huffman decoding, so that is laid out for it: the data is first
+//! copied without its stuffed zeros and split at the restart markers, which lets the bit reader
+//! take eight bytes at a time without looking at them; an AC code and the magnitude bits after
+//! it usually come from one table look-up; coefficients outside the kept corner are read and
+//! dropped without a test.
 //!
 //! It is deliberately narrow and strict. Anything outside that layout (progressive or
 //! arithmetic coding, other than three components, a colour transform that is not YCbCr,
@@ -24,8 +30,11 @@ use std::sync::LazyLock;
 
 use crate::raster::Ycc;
 
+mod progressive;
+
 const SOF0: u8 = 0xC0;
 const SOF1: u8 = 0xC1;
+const SOF2: u8 = 0xC2;
 const DHT: u8 = 0xC4;
 const SOI: u8 = 0xD8;
 const EOI: u8 = 0xD9;
@@ -55,7 +64,7 @@ pub(crate) fn decode_scaled_ycc(bytes: &[u8], eighths: u32, expected: (u32, u32)
     if !(1..=8).contains(&eighths) {
         return None;
     }
-    let (frame, scan) = read_headers(bytes)?;
+    let (frame, mut tables, first_scan, data_at) = read_headers(bytes)?;
     let n = eighths as usize;
     let scaled = |side: u32| (side * eighths).div_ceil(8);
     if (scaled(frame.width), scaled(frame.height)) != expected {
@@ -79,16 +88,37 @@ pub(crate) fn decode_scaled_ycc(bytes: &[u8], eighths: u32, expected: (u32, u32)
         chroma_stride,
     };
     let mcus = (mcus_x, mcus_y);
-    match n {
-        1 => decode_scan::<1>(bytes, &frame, &scan, mcus, &mut planes),
-        2 => decode_scan::<2>(bytes, &frame, &scan, mcus, &mut planes),
-        3 => decode_scan::<3>(bytes, &frame, &scan, mcus, &mut planes),
-        4 => decode_scan::<4>(bytes, &frame, &scan, mcus, &mut planes),
-        5 => decode_scan::<5>(bytes, &frame, &scan, mcus, &mut planes),
-        6 => decode_scan::<6>(bytes, &frame, &scan, mcus, &mut planes),
-        7 => decode_scan::<7>(bytes, &frame, &scan, mcus, &mut planes),
-        _ => decode_scan::<8>(bytes, &frame, &scan, mcus, &mut planes),
-    }?;
+    if frame.progressive {
+        let quant = component_quant(&frame, &tables)?;
+        let mut scans = progressive::Scans {
+            bytes,
+            at: data_at,
+            header: first_scan,
+            tables: &mut tables,
+        };
+        match n {
+            1 => progressive::decode::<1>(&mut scans, &frame, &quant, mcus, &mut planes),
+            2 => progressive::decode::<2>(&mut scans, &frame, &quant, mcus, &mut planes),
+            3 => progressive::decode::<3>(&mut scans, &frame, &quant, mcus, &mut planes),
+            4 => progressive::decode::<4>(&mut scans, &frame, &quant, mcus, &mut planes),
+            5 => progressive::decode::<5>(&mut scans, &frame, &quant, mcus, &mut planes),
+            6 => progressive::decode::<6>(&mut scans, &frame, &quant, mcus, &mut planes),
+            7 => progressive::decode::<7>(&mut scans, &frame, &quant, mcus, &mut planes),
+            _ => progressive::decode::<8>(&mut scans, &frame, &quant, mcus, &mut planes),
+        }?;
+    } else {
+        let scan = read_scan(first_scan, &frame, &tables, data_at)?;
+        match n {
+            1 => decode_scan::<1>(bytes, &frame, &scan, mcus, &mut planes),
+            2 => decode_scan::<2>(bytes, &frame, &scan, mcus, &mut planes),
+            3 => decode_scan::<3>(bytes, &frame, &scan, mcus, &mut planes),
+            4 => decode_scan::<4>(bytes, &frame, &scan, mcus, &mut planes),
+            5 => decode_scan::<5>(bytes, &frame, &scan, mcus, &mut planes),
+            6 => decode_scan::<6>(bytes, &frame, &scan, mcus, &mut planes),
+            7 => decode_scan::<7>(bytes, &frame, &scan, mcus, &mut planes),
+            _ => decode_scan::<8>(bytes, &frame, &scan, mcus, &mut planes),
+        }?;
+    }
 
     // Keep the visible part: the expected luma size, and the chroma samples it spans.
     let (width, height) = (expected.0 as usize, expected.1 as usize);
@@ -138,6 +168,7 @@ struct Planes {
     chroma_stride: usize,
 }
 
+#[derive(Clone)]
 struct Component {
     id: u8,
     h: u8,
@@ -145,10 +176,13 @@ struct Component {
     quant: usize,
 }
 
+#[derive(Clone)]
 struct Frame {
     width: u32,
     height: u32,
     components: [Component; 3],
+    /// Coded in several scans of spectral bands and bit planes (SOF2), not in one.
+    progressive: bool,
 }
 
 /// What the scan needs: tables resolved for each component, and where its data starts.
@@ -160,42 +194,62 @@ struct Scan {
     data_at: usize,
 }
 
-/// Reads the markers up to the start of the (single) scan.
-fn read_headers(bytes: &[u8]) -> Option<(Frame, Scan)> {
-    if bytes.get(..2)? != [0xFF, SOI] {
-        return None;
-    }
-    let mut quant: [Option<[u16; 64]>; 4] = [None; 4];
-    let mut dc: [Option<Huffman>; 4] = [None, None, None, None];
-    let mut ac: [Option<Huffman>; 4] = [None, None, None, None];
-    let mut frame: Option<Frame> = None;
-    let mut restart_interval = 0;
-    let mut at = 2;
+/// The tables in force at a point of the file.
+#[derive(Default)]
+struct Tables {
+    quant: [Option<[u16; 64]>; 4],
+    dc: [Option<Huffman>; 4],
+    ac: [Option<Huffman>; 4],
+    restart_interval: usize,
+}
+
+/// What comes next in a file, after any tables.
+enum Next<'a> {
+    /// A scan: its header segment; the entropy-coded data starts where the reading stopped.
+    Scan(&'a [u8]),
+    /// The end of the image.
+    End,
+}
+
+/// Reads the markers from `bytes[*at]` up to the next scan or the end of the image, taking in
+/// the tables and (once) the frame on the way; leaves `at` after the scan header.
+fn next_scan<'a>(
+    bytes: &'a [u8],
+    at: &mut usize,
+    tables: &mut Tables,
+    frame: &mut Option<Frame>,
+) -> Option<Next<'a>> {
     loop {
         // A marker: 0xFF, any fill bytes, the code; then a segment with its length.
-        if *bytes.get(at)? != 0xFF {
+        if *bytes.get(*at)? != 0xFF {
             return None;
         }
-        while *bytes.get(at)? == 0xFF {
-            at += 1;
+        while *bytes.get(*at)? == 0xFF {
+            *at += 1;
         }
-        let marker = bytes[at];
+        let marker = bytes[*at];
+        if marker == EOI {
+            *at += 1;
+            return Some(Next::End);
+        }
         let length = usize::from(u16::from_be_bytes([
-            *bytes.get(at + 1)?,
-            *bytes.get(at + 2)?,
+            *bytes.get(*at + 1)?,
+            *bytes.get(*at + 2)?,
         ]));
-        let segment = bytes.get(at + 3..(at + 1 + length).max(at + 3))?;
+        let segment = bytes.get(*at + 3..(*at + 1 + length).max(*at + 3))?;
         if length < 2 {
             return None;
         }
-        at += 1 + length;
+        *at += 1 + length;
         match marker {
-            SOF0 | SOF1 if frame.is_none() => frame = Some(read_frame(segment)?),
-            DHT => read_huffman_tables(segment, &mut dc, &mut ac)?,
-            DQT => read_quant_tables(segment, &mut quant)?,
+            SOF0 | SOF1 | SOF2 if frame.is_none() => {
+                *frame = Some(read_frame(segment, marker == SOF2)?);
+            }
+            DHT => read_huffman_tables(segment, &mut tables.dc, &mut tables.ac)?,
+            DQT => read_quant_tables(segment, &mut tables.quant)?,
             DRI => {
-                restart_interval =
-                    usize::from(u16::from_be_bytes([*segment.first()?, *segment.get(1)?]))
+                tables.restart_interval =
+                    usize::from(u16::from_be_bytes([*segment.first()?, *segment.get(1)?]));
             }
             // Adobe's transform flag: 1 is YCbCr; 0 (RGB) and 2 (YCCK) are not for here.
             APP14 if segment.starts_with(b"Adobe") => {
@@ -203,11 +257,7 @@ fn read_headers(bytes: &[u8]) -> Option<(Frame, Scan)> {
                     return None;
                 }
             }
-            SOS => {
-                let frame = frame?;
-                let scan = read_scan(segment, &frame, &quant, &dc, &ac, restart_interval, at)?;
-                return Some((frame, scan));
-            }
+            SOS => return Some(Next::Scan(segment)),
             0xE0..=0xEF | 0xFE => {}
             // Any other frame type, a second frame, arithmetic conditioning, DNL, ...
             _ => return None,
@@ -215,7 +265,35 @@ fn read_headers(bytes: &[u8]) -> Option<(Frame, Scan)> {
     }
 }
 
-fn read_frame(segment: &[u8]) -> Option<Frame> {
+/// The frame and the tables up to the first scan, that scan's header, and where its data
+/// starts.
+fn read_headers(bytes: &[u8]) -> Option<(Frame, Tables, &[u8], usize)> {
+    if bytes.get(..2)? != [0xFF, SOI] {
+        return None;
+    }
+    let mut at = 2;
+    let mut tables = Tables::default();
+    let mut frame = None;
+    let Next::Scan(scan) = next_scan(bytes, &mut at, &mut tables, &mut frame)? else {
+        return None;
+    };
+    Some((frame?, tables, scan, at))
+}
+
+/// The frame's quantisation tables for each component, in natural order, as the inverse DCT
+/// takes them.
+fn component_quant(frame: &Frame, tables: &Tables) -> Option<[[f32; 64]; 3]> {
+    let mut quant = [[0f32; 64]; 3];
+    for (out, component) in quant.iter_mut().zip(&frame.components) {
+        let table = tables.quant[component.quant].as_ref()?;
+        for (k, &q) in table.iter().enumerate() {
+            out[usize::from(NATURAL[k])] = f32::from(q);
+        }
+    }
+    Some(quant)
+}
+
+fn read_frame(segment: &[u8], progressive: bool) -> Option<Frame> {
     let [precision, h0, h1, w0, w1, count, rest @ ..] = segment else {
         return None;
     };
@@ -245,6 +323,7 @@ fn read_frame(segment: &[u8]) -> Option<Frame> {
         width: u32::from(width),
         height: u32::from(height),
         components,
+        progressive,
     })
 }
 
@@ -294,15 +373,8 @@ fn read_huffman_tables(
     Some(())
 }
 
-fn read_scan(
-    segment: &[u8],
-    frame: &Frame,
-    quant: &[Option<[u16; 64]>; 4],
-    dc: &[Option<Huffman>; 4],
-    ac: &[Option<Huffman>; 4],
-    restart_interval: usize,
-    data_at: usize,
-) -> Option<Scan> {
+/// The header of a baseline file's one scan, with its tables resolved.
+fn read_scan(segment: &[u8], frame: &Frame, tables: &Tables, data_at: usize) -> Option<Scan> {
     let [count, rest @ ..] = segment else {
         return None;
     };
@@ -311,27 +383,21 @@ fn read_scan(
     if *count != 3 || rest.len() != 9 || rest[6..] != [0, 63, 0] {
         return None;
     }
-    let mut scaled_quant = [[0f32; 64]; 3];
     let mut dc_tables = Vec::new();
     let mut ac_tables = Vec::new();
     for (index, component) in frame.components.iter().enumerate() {
-        let (id, tables) = (rest[2 * index], rest[2 * index + 1]);
+        let (id, selectors) = (rest[2 * index], rest[2 * index + 1]);
         if id != component.id {
             return None;
         }
-        let table = quant[component.quant].as_ref()?;
-        // Kept in natural order, as the coefficients are stored.
-        for (k, &q) in table.iter().enumerate() {
-            scaled_quant[index][usize::from(NATURAL[k])] = f32::from(q);
-        }
-        dc_tables.push(dc.get(usize::from(tables >> 4))?.clone()?);
-        ac_tables.push(ac.get(usize::from(tables & 0x0F))?.clone()?);
+        dc_tables.push(tables.dc.get(usize::from(selectors >> 4))?.clone()?);
+        ac_tables.push(tables.ac.get(usize::from(selectors & 0x0F))?.clone()?);
     }
     Some(Scan {
-        quant: scaled_quant,
+        quant: component_quant(frame, tables)?,
         dc: dc_tables.try_into().ok()?,
         ac: ac_tables.try_into().ok()?,
-        restart_interval,
+        restart_interval: tables.restart_interval,
         data_at,
     })
 }
@@ -422,6 +488,8 @@ struct Entropy {
     ends: Vec<usize>,
     /// The code of the marker that ends the scan.
     next_marker: u8,
+    /// Where that marker starts (its first 0xFF) in the file.
+    marker_at: usize,
 }
 
 /// Zero bytes after the data: a read of eight bytes from anywhere in it stays in the buffer.
@@ -437,6 +505,7 @@ impl Entropy {
             let rest = bytes.get(at..)?;
             let ff = memchr::memchr(0xFF, rest)?;
             data.extend_from_slice(&rest[..ff]);
+            let marker_at = at + ff;
             at += ff + 1;
             match *bytes.get(at)? {
                 0x00 => {
@@ -469,6 +538,7 @@ impl Entropy {
                 data,
                 ends,
                 next_marker: marker,
+                marker_at,
             });
         }
     }
@@ -822,6 +892,9 @@ fn inverse_dct<const N: usize>(
         }
         return Some(());
     }
+    if N == 8 {
+        return inverse_dct_8(block, quant, plane, origin, stride, step);
+    }
     // Rows first: each row of frequencies to N pixels; then each column.
     let mut rows = [[0f32; N]; N];
     for (v, row) in rows.iter_mut().enumerate() {
@@ -848,6 +921,90 @@ fn inverse_dct<const N: usize>(
     Some(())
 }
 
+/// The scale of each coefficient going into [`idct_lanes`] (natural order): the AAN
+/// factors of its two frequencies, and the 1/8 of the two passes.
+static AAN_IDCT_SCALE: LazyLock<[f32; 64]> = LazyLock::new(|| {
+    let aan = |k: usize| {
+        if k == 0 {
+            1.0
+        } else {
+            (k as f64 * std::f64::consts::PI / 16.0).cos() * std::f64::consts::SQRT_2
+        }
+    };
+    std::array::from_fn(|at| (aan(at / 8) * aan(at % 8) / 8.0) as f32)
+});
+
+/// The whole 8x8 inverse DCT, as libjpeg's `jidctflt` (AAN: 5 multiplications and 29
+/// additions a row) eight lanes at a time: a full-scale decode would take four times longer
+/// with the matrix products the smaller scales use.
+fn inverse_dct_8(
+    block: &[i32; 256],
+    quant: &[f32; 64],
+    plane: &mut [u8],
+    origin: usize,
+    stride: usize,
+    step: usize,
+) -> Option<()> {
+    let scale = &*AAN_IDCT_SCALE;
+    let mut rows = [[0f32; 8]; 8];
+    for (at, value) in rows.as_flattened_mut().iter_mut().enumerate() {
+        *value = block[at] as f32 * quant[at] * scale[at];
+    }
+    // Down the columns (lanes: horizontal frequencies), then, transposed, along the rows.
+    let columns = idct_lanes(&rows);
+    let transposed: [[f32; 8]; 8] = std::array::from_fn(|u| std::array::from_fn(|y| columns[y][u]));
+    let pixels = idct_lanes(&transposed);
+    // `pixels[x][y]`: transposed back while writing.
+    for y in 0..8 {
+        let start = origin + y * stride;
+        let out = plane.get_mut(start..start + 7 * step + 1)?;
+        for (x, column) in pixels.iter().enumerate() {
+            out[x * step] = ((column[y] + 128.5) as i32).clamp(0, 255) as u8;
+        }
+    }
+    Some(())
+}
+
+/// The eight-point AAN inverse DCT across the eight rows of `d` (frequencies), in each of
+/// the eight lanes.
+#[inline(always)]
+fn idct_lanes(d: &[[f32; 8]; 8]) -> [[f32; 8]; 8] {
+    let mut out = [[0f32; 8]; 8];
+    for i in 0..8 {
+        // Even part.
+        let tmp10 = d[0][i] + d[4][i];
+        let tmp11 = d[0][i] - d[4][i];
+        let tmp13 = d[2][i] + d[6][i];
+        let tmp12 = (d[2][i] - d[6][i]) * std::f32::consts::SQRT_2 - tmp13;
+        let tmp0 = tmp10 + tmp13;
+        let tmp3 = tmp10 - tmp13;
+        let tmp1 = tmp11 + tmp12;
+        let tmp2 = tmp11 - tmp12;
+        // Odd part.
+        let z13 = d[5][i] + d[3][i];
+        let z10 = d[5][i] - d[3][i];
+        let z11 = d[1][i] + d[7][i];
+        let z12 = d[1][i] - d[7][i];
+        let tmp7 = z11 + z13;
+        let tmp11 = (z11 - z13) * std::f32::consts::SQRT_2;
+        let z5 = (z10 + z12) * 1.847_759;
+        let tmp10 = 1.082_392_2 * z12 - z5;
+        let tmp12 = -2.613_126 * z10 + z5;
+        let tmp6 = tmp12 - tmp7;
+        let tmp5 = tmp11 - tmp6;
+        let tmp4 = tmp10 + tmp5;
+        out[0][i] = tmp0 + tmp7;
+        out[7][i] = tmp0 - tmp7;
+        out[1][i] = tmp1 + tmp6;
+        out[6][i] = tmp1 - tmp6;
+        out[2][i] = tmp2 + tmp5;
+        out[5][i] = tmp2 - tmp5;
+        out[4][i] = tmp3 + tmp4;
+        out[3][i] = tmp3 - tmp4;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -864,29 +1021,6 @@ mod tests {
 
     fn scaled(side: u16, eighths: u32) -> u32 {
         (u32::from(side) * eighths).div_ceil(8)
-    }
-
-    /// `ycc` brought back to RGB with JFIF's conversion, each chroma sample over its whole
-    /// block.
-    fn to_rgb(ycc: &Ycc) -> Vec<f64> {
-        let (width, height) = (ycc.width as usize, ycc.height as usize);
-        let (across, down) = (ycc.subsampling.0 as usize, ycc.subsampling.1 as usize);
-        let chroma_width = ycc.chroma_width() as usize;
-        let mut rgb = Vec::new();
-        for y in 0..height {
-            for x in 0..width {
-                let luma = f64::from(ycc.y[y * width + x]);
-                let at = 2 * ((y / down) * chroma_width + x / across);
-                let cb = f64::from(ycc.cbcr[at]) - 128.0;
-                let cr = f64::from(ycc.cbcr[at + 1]) - 128.0;
-                rgb.extend([
-                    luma + 1.402 * cr,
-                    luma - 0.344_136 * cb - 0.714_136 * cr,
-                    luma + 1.772 * cb,
-                ]);
-            }
-        }
-        rgb.iter().map(|v| v.clamp(0.0, 255.0)).collect()
     }
 
     /// jpeg-decoder's RGB decode of `jpeg` at `eighths` (1, 2, 4 or 8) of full scale.
@@ -919,60 +1053,110 @@ mod tests {
     /// at 1/8 where this rounds them, which accounts for about half a level.
     #[test]
     fn planes_are_the_pixels_jpeg_decoder_gives() {
-        let (width, height) = (101u16, 75u16);
         for (sampling, subsampling) in LAYOUTS {
-            let jpeg = gradient(width, height, sampling);
-            for eighths in [8, 4, 2, 1] {
-                let expected = (scaled(width, eighths), scaled(height, eighths));
-                let ycc = decode_scaled_ycc(&jpeg, eighths, expected).expect("planes");
-                assert_eq!((ycc.width, ycc.height), expected);
-                assert_eq!(ycc.subsampling, subsampling);
-                assert!(ycc.is_consistent());
-                let theirs = reference(&jpeg, eighths);
-                // JFIF's conversion of jpeg-decoder's pixels back to YCbCr.
-                let ycbcr: Vec<[f64; 3]> = theirs
-                    .chunks_exact(3)
-                    .map(|p| {
-                        let [r, g, b] = [p[0], p[1], p[2]].map(f64::from);
-                        [
-                            0.299 * r + 0.587 * g + 0.114 * b,
-                            128.0 - 0.168_736 * r - 0.331_264 * g + 0.5 * b,
-                            128.0 + 0.5 * r - 0.418_688 * g - 0.081_312 * b,
-                        ]
-                    })
-                    .collect();
-                let at = format!("{subsampling:?} at {eighths}/8");
-                let luma: Vec<f64> = ycbcr.iter().map(|p| p[0]).collect();
-                let (worst, mean) = difference(&luma, &ycc.y);
-                assert!(
-                    worst <= 3.0 && mean <= 1.0,
-                    "{at}: luma off by {worst}, {mean}"
-                );
-                // Each chroma sample against the mean of the chroma over the pixels it covers
-                // (which jpeg-decoder's upsampling keeps).
-                let (width, height) = (expected.0 as usize, expected.1 as usize);
-                let (across, down) = (subsampling.0 as usize, subsampling.1 as usize);
-                let mut means = Vec::new();
-                for cy in 0..ycc.chroma_height() as usize {
-                    for cx in 0..ycc.chroma_width() as usize {
-                        let mut sum = [0f64; 2];
-                        let mut count = 0f64;
-                        for y in cy * down..((cy + 1) * down).min(height) {
-                            for x in cx * across..((cx + 1) * across).min(width) {
-                                let pixel = ycbcr[y * width + x];
-                                sum = [sum[0] + pixel[1], sum[1] + pixel[2]];
-                                count += 1.0;
-                            }
-                        }
-                        means.extend(sum.map(|s| s / count));
-                    }
-                }
-                let (worst, mean) = difference(&means, &ycc.cbcr);
-                assert!(
-                    worst <= 6.0 && mean <= 1.5,
-                    "{at}: chroma off by {worst}, {mean}"
-                );
+            let jpeg = gradient(101, 75, sampling);
+            assert_jpeg_decoder_agrees(&jpeg, subsampling, &format!("{subsampling:?}"), 1);
+        }
+    }
+
+    /// At 8/8, 4/8, 2/8 and 1/8, `jpeg` decodes to planes of the `subsampling` expected whose
+    /// luma is the luma of jpeg-decoder's pixels, and, down to `chroma_from` eighths, whose
+    /// chroma samples are the mean chroma of the pixels they cover. jpeg-decoder's chroma
+    /// upsampling interpolates between samples, which keeps those means on smooth colour but
+    /// not on texture a few samples across (as a picture scaled to 2/8 has).
+    fn assert_jpeg_decoder_agrees(
+        jpeg: &[u8],
+        subsampling: (u32, u32),
+        name: &str,
+        chroma_from: u32,
+    ) {
+        let mut decoder = jpeg_decoder::Decoder::new(jpeg);
+        decoder.read_info().expect("header");
+        let info = decoder.info().expect("info");
+        for eighths in [8, 4, 2, 1] {
+            let expected = (scaled(info.width, eighths), scaled(info.height, eighths));
+            let ycc = decode_scaled_ycc(jpeg, eighths, expected)
+                .unwrap_or_else(|| panic!("{name} at {eighths}/8: no planes"));
+            assert_eq!((ycc.width, ycc.height), expected);
+            assert_eq!(ycc.subsampling, subsampling);
+            assert!(ycc.is_consistent());
+            let theirs = reference(jpeg, eighths);
+            // JFIF's conversion of jpeg-decoder's pixels back to YCbCr.
+            let ycbcr: Vec<[f64; 3]> = theirs
+                .chunks_exact(3)
+                .map(|p| {
+                    let [r, g, b] = [p[0], p[1], p[2]].map(f64::from);
+                    [
+                        0.299 * r + 0.587 * g + 0.114 * b,
+                        128.0 - 0.168_736 * r - 0.331_264 * g + 0.5 * b,
+                        128.0 + 0.5 * r - 0.418_688 * g - 0.081_312 * b,
+                    ]
+                })
+                .collect();
+            let at = format!("{name} at {eighths}/8");
+            let luma: Vec<f64> = ycbcr.iter().map(|p| p[0]).collect();
+            // Colours outside RGB, which jpeg-decoder's pixels clip, move single pixels by a
+            // few levels: the mean says how close the planes are.
+            let (worst, mean) = difference(&luma, &ycc.y);
+            assert!(
+                worst <= 8.0 && mean <= 1.0,
+                "{at}: luma off by {worst}, {mean}"
+            );
+            if eighths < chroma_from {
+                continue;
             }
+            // Each chroma sample against the mean of the chroma over the pixels it covers.
+            let (width, height) = (expected.0 as usize, expected.1 as usize);
+            let (across, down) = (subsampling.0 as usize, subsampling.1 as usize);
+            let mut means = Vec::new();
+            for cy in 0..ycc.chroma_height() as usize {
+                for cx in 0..ycc.chroma_width() as usize {
+                    let mut sum = [0f64; 2];
+                    let mut count = 0f64;
+                    for y in cy * down..((cy + 1) * down).min(height) {
+                        for x in cx * across..((cx + 1) * across).min(width) {
+                            let pixel = ycbcr[y * width + x];
+                            sum = [sum[0] + pixel[1], sum[1] + pixel[2]];
+                            count += 1.0;
+                        }
+                    }
+                    means.extend(sum.map(|s| s / count));
+                }
+            }
+            let (worst, mean) = difference(&means, &ycc.cbcr);
+            assert!(
+                worst <= 6.0 && mean <= 1.5,
+                "{at}: chroma off by {worst}, {mean}"
+            );
+        }
+    }
+
+    /// Progressive files made by libjpeg (its default script: DC and AC bands, each first sent
+    /// short of its last bits, then refined; one with restart markers every three blocks),
+    /// of a size that leaves partial blocks and MCUs, decode as jpeg-decoder decodes them.
+    #[test]
+    fn progressive_files_are_the_pixels_jpeg_decoder_gives() {
+        let testdata = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+        for (name, subsampling) in [
+            ("progressive_420_restarts.jpg", (2, 2)),
+            ("progressive_422.jpg", (2, 1)),
+        ] {
+            let jpeg = std::fs::read(testdata.join(name)).expect("testdata");
+            assert_jpeg_decoder_agrees(&jpeg, subsampling, name, 4);
+        }
+    }
+
+    /// The same picture coded progressively (bands, no refinement: jpeg-encoder's way) and in
+    /// one scan holds the same coefficients: the planes are identical, at every scale.
+    #[test]
+    fn progressive_and_sequential_give_the_same_planes() {
+        let sequential = photo(150, 100, 0, false);
+        let progressive = photo(150, 100, 0, true);
+        for eighths in 1..=8 {
+            let expected = (scaled(150, eighths), scaled(100, eighths));
+            let one = decode_scaled_ycc(&sequential, eighths, expected).expect("sequential");
+            let other = decode_scaled_ycc(&progressive, eighths, expected).expect("progressive");
+            assert!(one == other, "{eighths}/8");
         }
     }
 
@@ -1044,8 +1228,6 @@ mod tests {
         assert!(decode_scaled_ycc(&jpeg, 3, (24, 19)).is_none());
         assert!(decode_scaled_ycc(&jpeg, 0, (0, 0)).is_none());
         assert!(decode_scaled_ycc(&jpeg, 9, (72, 54)).is_none());
-        // Progressive coding.
-        assert!(decode_scaled_ycc(&photo(64, 48, 0, true), 3, size).is_none());
         // Grey.
         let mut grey = Vec::new();
         Encoder::new(&mut grey, 90)
@@ -1065,7 +1247,7 @@ mod tests {
         let dac = with_segment(&jpeg, &[0xFF, 0xCC, 0, 4, 0x01, 0x10]);
         assert!(decode_scaled_ycc(&dac, 3, size).is_none());
         // A restart marker out of sequence.
-        let data_at = read_headers(&jpeg).expect("headers").1.data_at;
+        let data_at = read_headers(&jpeg).expect("headers").3;
         let rst = data_at
             + jpeg[data_at..]
                 .windows(2)
@@ -1098,32 +1280,79 @@ mod tests {
         (0xD0..=0xD7).contains(&marker)
     }
 
-    /// Damage anywhere never panics, and what still decodes has the planes its size says.
+    /// Damage anywhere never panics, and what still decodes has the planes its size says:
+    /// in a sequential file with restart markers and in a progressive one with refinements.
     #[test]
     fn damage_never_panics() {
-        let jpeg = photo(80, 64, 3, false);
-        let size = (80, 64);
-        for at in 2..jpeg.len() {
-            for flip in [0x01, 0x80, 0xFF] {
-                let mut damaged = jpeg.clone();
-                damaged[at] ^= flip;
-                if let Some(ycc) = decode_scaled_ycc(&damaged, 8, size) {
-                    assert!(ycc.is_consistent());
+        let progressive = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/progressive_420_restarts.jpg");
+        let files: [(Vec<u8>, (u32, u32)); 2] = [
+            (photo(80, 64, 3, false), (80, 64)),
+            (std::fs::read(progressive).expect("testdata"), (131, 97)),
+        ];
+        for (jpeg, size) in files {
+            let smaller = ((size.0 * 3).div_ceil(8), (size.1 * 3).div_ceil(8));
+            for at in 2..jpeg.len() {
+                for flip in [0x01, 0x80, 0xFF] {
+                    let mut damaged = jpeg.clone();
+                    damaged[at] ^= flip;
+                    if let Some(ycc) = decode_scaled_ycc(&damaged, 8, size) {
+                        assert!(ycc.is_consistent());
+                    }
+                    let _ = decode_scaled_ycc(&damaged, 3, smaller);
                 }
-                let _ = decode_scaled_ycc(&damaged, 3, (30, 24));
             }
         }
     }
 
-    /// The corpus's baseline colour photos, from cameras, phones and editors, all decode to
-    /// planes (the layout this decoder is for), and at 1/8 scale they are jpeg-decoder's.
+    /// A progressive file whose scans come out of order (a band refined before it was first
+    /// sent, a band of AC coefficients before the DC pass) is refused.
+    #[test]
+    fn refuses_a_progression_out_of_order() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/progressive_422.jpg");
+        let jpeg = std::fs::read(path).expect("testdata");
+        let size = (131, 97);
+        assert!(decode_scaled_ycc(&jpeg, 8, size).is_some());
+        let scans: Vec<usize> = jpeg
+            .windows(2)
+            .enumerate()
+            .filter(|(_, w)| w == &[0xFF, SOS])
+            .map(|(at, _)| at)
+            .collect();
+        // The second scan is the first AC band of luma: sent as a refinement instead.
+        let second = scans[1];
+        let bits_at = second + 4 + 1 + 2 * usize::from(jpeg[second + 4]) + 2;
+        assert_eq!(jpeg[bits_at], 0x02);
+        let mut refined_first = jpeg.clone();
+        refined_first[bits_at] = 0x32;
+        assert!(decode_scaled_ycc(&refined_first, 8, size).is_none());
+        // Without the DC scan (the first, header and data), the AC bands come before any DC.
+        let data_at = scans[0]
+            + 2
+            + usize::from(u16::from_be_bytes([jpeg[scans[0] + 2], jpeg[scans[0] + 3]]));
+        let first_end = data_at
+            + jpeg[data_at..]
+                .windows(2)
+                .position(|w| w[0] == 0xFF && w[1] != 0 && !(0xD0..=0xD7).contains(&w[1]))
+                .expect("the next marker");
+        let without_dc = [&jpeg[..scans[0]], &jpeg[first_end..]].concat();
+        assert!(decode_scaled_ycc(&without_dc, 8, size).is_none());
+    }
+
+    /// The corpus's colour JPEGs, photos from cameras, phones and editors and progressive
+    /// files from libjpeg, all decode to planes (the layouts this decoder is for), and at 1/8
+    /// scale their luma is jpeg-decoder's.
     #[test]
     fn corpus_photos_decode_to_planes() {
         let corpus = std::env::var_os("USERPHOTO_CORPUS").map_or_else(
             || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
             std::path::PathBuf::from,
         );
-        let Ok(entries) = std::fs::read_dir(corpus.join("photos")) else {
+        let (Ok(photos), Ok(formats)) = (
+            std::fs::read_dir(corpus.join("photos")),
+            std::fs::read_dir(corpus.join("formats")),
+        ) else {
             // Straight to stderr, which the test harness does not capture.
             let _ = writeln!(
                 std::io::stderr(),
@@ -1132,28 +1361,97 @@ mod tests {
             );
             return;
         };
-        let mut decoded = 0;
-        for entry in entries {
+        let (mut decoded, mut progressive) = (0, 0);
+        for entry in photos.chain(formats) {
             let path = entry.expect("entry").path();
             let jpeg = std::fs::read(&path).expect("read");
             let mut decoder = jpeg_decoder::Decoder::new(jpeg.as_slice());
             let Ok(info) = decoder.read_info().map(|()| decoder.info().expect("info")) else {
                 continue;
             };
-            let baseline = matches!(
-                info.coding_process,
-                jpeg_decoder::CodingProcess::DctSequential
-            );
-            if !baseline || info.pixel_format != jpeg_decoder::PixelFormat::RGB24 {
+            let coded = match info.coding_process {
+                jpeg_decoder::CodingProcess::DctSequential => true,
+                jpeg_decoder::CodingProcess::DctProgressive => {
+                    progressive += 1;
+                    true
+                }
+                jpeg_decoder::CodingProcess::Lossless => false,
+            };
+            if !coded || info.pixel_format != jpeg_decoder::PixelFormat::RGB24 {
                 continue;
             }
             let expected = (scaled(info.width, 1), scaled(info.height, 1));
-            let ycc = decode_scaled_ycc(&jpeg, 1, expected)
-                .unwrap_or_else(|| panic!("{} did not decode to planes", path.display()));
-            let (_, mean) = difference(&to_rgb(&ycc), &reference(&jpeg, 1));
-            assert!(mean <= 2.0, "{}: off by {mean} on average", path.display());
+            let planes = decode_scaled_ycc(&jpeg, 1, expected);
+            // RGB stored as it is (jpegli's XYB files name their components R, G, B) is
+            // not YCbCr, and not for this decoder.
+            let sof = jpeg
+                .windows(2)
+                .position(|w| w[0] == 0xFF && (0xC0..=0xC2).contains(&w[1]));
+            let ids = sof.map(|at| [jpeg[at + 10], jpeg[at + 13], jpeg[at + 16]]);
+            if ids == Some(*b"RGB") {
+                assert!(planes.is_none(), "{}", path.display());
+                continue;
+            }
+            let ycc =
+                planes.unwrap_or_else(|| panic!("{} did not decode to planes", path.display()));
+            // Luma against the luma of jpeg-decoder's pixels (chroma there is upsampled by
+            // interpolation, which at 1/8 of a small picture moves colours a long way).
+            let luma: Vec<f64> = reference(&jpeg, 1)
+                .chunks_exact(3)
+                .map(|p| {
+                    0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2])
+                })
+                .collect();
+            let (_, mean) = difference(&luma, &ycc.y);
+            assert!(
+                mean <= 1.0,
+                "{}: luma off by {mean} on average",
+                path.display()
+            );
             decoded += 1;
         }
-        assert!(decoded >= 5, "only {decoded} baseline colour photos");
+        assert!(decoded >= 5, "only {decoded} colour JPEGs");
+        assert!(progressive >= 2, "only {progressive} progressive JPEGs");
+    }
+
+    /// The full-scale AAN transform is the n-point matrix product at n = 8, to a level.
+    #[test]
+    fn full_scale_transform_is_the_matrix_product() {
+        let quant: [f32; 64] = std::array::from_fn(|at| (1 + at % 7) as f32);
+        let mut state = 0x9E37_79B9_u32;
+        for round in 0..200 {
+            let mut block = [0i32; 256];
+            for value in block.iter_mut().take(64) {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                // Sparse and mostly small, as quantised coefficients are; a large DC.
+                *value = if state % 3 == 0 {
+                    (state % 41) as i32 - 20
+                } else {
+                    0
+                };
+            }
+            block[0] = (round % 50) * 4 - 100;
+            let (mut fast, mut exact) = ([0u8; 64], [0u8; 64]);
+            inverse_dct_8(&block, &quant, &mut fast, 0, 8, 1).expect("fits");
+            // The matrix product, as the smaller scales compute it.
+            let idct = &IDCT[8];
+            for y in 0..8 {
+                for x in 0..8 {
+                    let mut sum = 0f64;
+                    for v in 0..8 {
+                        for u in 0..8 {
+                            let f = f64::from(block[8 * v + u]) * f64::from(quant[8 * v + u]);
+                            sum += f * f64::from(idct[y][v]) * f64::from(idct[x][u]);
+                        }
+                    }
+                    exact[8 * y + x] = (sum + 128.5).clamp(0.0, 255.0) as u8;
+                }
+            }
+            for (a, b) in fast.iter().zip(&exact) {
+                assert!(a.abs_diff(*b) <= 1, "round {round}: {a} vs {b}");
+            }
+        }
     }
 }
