@@ -30,7 +30,7 @@ pub(crate) fn chroma_subsampling(side: u32) -> u32 {
 /// nothing else (no EXIF, XMP, ICC or comment). Packed sRGB RGB8 gets 4:4:4 chroma up to
 /// [`FULL_CHROMA_MAX_SIDE`] and 4:2:0 above (subsampled here, see [`crate::chroma`]); planes
 /// are encoded as they are, and must be 4:4:4 or 4:2:0. Builds with the `turbojpeg` feature
-/// encode with libjpeg-turbo, the others with [`jpeg_writer`](crate::jpeg_writer).
+/// encode with libjpeg-turbo, the others with our own writer (`jpeg_writer.rs`).
 pub(crate) fn encode_jpeg(pixels: &Pixels, quality: u8) -> Result<Vec<u8>, Error> {
     let (side, _) = pixels.size();
     let encoded = match pixels {

@@ -1,11 +1,12 @@
 //! JPEG's own YCbCr planes, decoded in pure Rust at any eighth of full scale.
 //!
 //! Most uploads are camera and phone photos: baseline JPEGs, colour, one interleaved scan,
-//! often with restart markers. For them this module decodes the entropy-coded data once,
+//! often with restart markers; progressive files (see [`progressive`]) are the rest of the
+//! colour JPEGs of the web. For them this module decodes the entropy-coded data once,
 //! keeps of each 8x8 block only the `n` x `n` lowest frequencies and turns them into `n` x `n`
 //! pixels with an `n`-point inverse DCT (`n` = 1..=8, the scale in eighths, as libjpeg's scaled
 //! IDCTs do), and hands on the luma and chroma planes as they are stored, without upsampling
-//! the chroma or converting colour (see [`Ycc`](crate::raster::Ycc)). jpeg-decoder, which
+//! the chroma or converting colour (see [`Ycc`]). jpeg-decoder, which
 //! decodes every other JPEG in the default build, scales only to 1/8, 1/4 or 1/2 and always to
 //! RGB; libjpeg-turbo's decode to planes is slower than this, so both builds use it.
 //!
@@ -15,12 +16,12 @@
 //! it usually come from one table look-up; coefficients outside the kept corner are read and
 //! dropped without a test.
 //!
-//! It is deliberately narrow and strict. Anything outside that layout (progressive or
-//! arithmetic coding, other than three components, a colour transform that is not YCbCr,
-//! chroma that is itself subsampled against another chroma plane, several scans) and anything
-//! a careful decoder would even warn about (a code no table holds, coefficients past the
-//! block, data running out or left over before a marker, a restart marker out of sequence)
-//! gives `None`; the caller then decodes the file with jpeg-decoder, which gives the answer,
+//! It is deliberately narrow and strict. Anything outside that layout (arithmetic or lossless
+//! coding, other than three components, a colour transform that is not YCbCr, chroma that is
+//! itself subsampled against another chroma plane, a sequential file of several scans) and
+//! anything a careful decoder would even warn about (a code no table holds, coefficients past
+//! the block, data running out or left over before a marker, a restart marker out of
+//! sequence, a progression out of order) gives `None`; the caller then decodes the file with jpeg-decoder, which gives the answer,
 //! or the error, it always gave. Every read is bounds-checked and every size is checked
 //! against the size the caller expects (already within the limits) before any plane is
 //! allocated.
