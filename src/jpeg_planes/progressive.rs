@@ -324,7 +324,8 @@ impl Block<'_> {
         bits.consume(1);
         if let Some(value) = self.kept(k) {
             if more && *value & bit == 0 {
-                *value += if *value >= 0 { bit } else { -bit };
+                // Saturating: a crafted file can bring a coefficient to the edge of 16 bits.
+                *value = value.saturating_add(if *value >= 0 { bit } else { -bit });
             }
         }
     }
