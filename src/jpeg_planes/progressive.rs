@@ -205,9 +205,10 @@ fn decode_scan<const N: usize>(
     // The units the scan codes: MCUs when it interleaves components, else single blocks of
     // the component's visible extent.
     let (units_x, units_y) = if scan.components.len() > 1 {
+        let luma = &frame.components[0];
         (
-            components[0].blocks_x / usize::from(frame.components[0].h),
-            { components[0].blocks_y / usize::from(frame.components[0].v) },
+            components[0].blocks_x / usize::from(luma.h),
+            components[0].blocks_y / usize::from(luma.v),
         )
     } else {
         let component = &components[scan.components[0]];
