@@ -545,6 +545,62 @@ impl Entropy {
     }
 }
 
+/// A scan's data read unit by unit (an MCU, or one block of a scan of one component), in the
+/// intervals its restart markers cut it into.
+struct Intervals<'a> {
+    entropy: &'a Entropy,
+    /// Units per interval.
+    interval: usize,
+    /// Where the data proper ends (the padding after it is not data).
+    data_end: usize,
+    bits: Bits<'a>,
+}
+
+impl<'a> Intervals<'a> {
+    /// The reader of a scan of `total` units with a restart marker every `restart_interval`
+    /// (0: none); `None` unless the markers cut the data into exactly that many intervals.
+    fn new(entropy: &'a Entropy, total: usize, restart_interval: usize) -> Option<Self> {
+        let interval = if restart_interval == 0 {
+            total
+        } else {
+            restart_interval
+        };
+        if total == 0 || entropy.ends.len() != total.div_ceil(interval) {
+            return None;
+        }
+        Some(Intervals {
+            entropy,
+            interval,
+            data_end: entropy.data.len() - ENTROPY_PADDING,
+            bits: Bits::new(&entropy.data, 0),
+        })
+    }
+
+    /// Before unit `unit`: whether coding restarts there (predictions start afresh), the
+    /// interval before read exactly and the reader moved to the next; `None` when it was not
+    /// read exactly, or when the data has run out already (corrupt now, not after decoding
+    /// zeros for the rest of a frame the header may have declared far larger than the file).
+    fn start(&mut self, unit: usize) -> Option<bool> {
+        let restart = unit > 0 && unit % self.interval == 0;
+        if restart {
+            let end = self.entropy.ends[unit / self.interval - 1];
+            if !self.bits.ends_at(end) {
+                return None;
+            }
+            self.bits = Bits::new(&self.entropy.data, end);
+        }
+        (self.bits.position() <= 8 * self.data_end).then_some(restart)
+    }
+
+    /// After the last unit: whether the last interval's data was read exactly.
+    fn finished(&self) -> bool {
+        self.entropy
+            .ends
+            .last()
+            .is_some_and(|&end| self.bits.ends_at(end))
+    }
+}
+
 /// Reads entropy-coded data (without stuffing) bit by bit, most significant first.
 struct Bits<'a> {
     data: &'a [u8],
@@ -678,42 +734,21 @@ fn decode_scan<const N: usize>(
     let idct = &IDCT[N];
     let slots = &SLOTS[N];
     let total = mcus_x * mcus_y;
-    let interval = if scan.restart_interval == 0 {
-        total
-    } else {
-        scan.restart_interval
-    };
     let entropy = Entropy::read(bytes, scan.data_at)?;
-    // One interval's data between each pair of markers, and the scan's last after them.
-    if entropy.ends.len() != total.div_ceil(interval) {
-        return None;
-    }
-    let data_end = entropy.data.len() - ENTROPY_PADDING;
-    let mut bits = Bits::new(&entropy.data, 0);
+    let mut intervals = Intervals::new(&entropy, total, scan.restart_interval)?;
     let mut predictions = [0i32; 3];
     let mut block = [0i32; 256];
     for mcu in 0..total {
-        if mcu > 0 && mcu % interval == 0 {
-            // A restart: the interval's data must have been read exactly; coding starts
-            // afresh at the next byte.
-            let end = entropy.ends[mcu / interval - 1];
-            if !bits.ends_at(end) {
-                return None;
-            }
-            bits = Bits::new(&entropy.data, end);
+        if intervals.start(mcu)? {
             predictions = [0; 3];
         }
-        // Data that ran out is corrupt now, not after decoding zeros for the rest of a frame
-        // the header may have declared far larger than the file.
-        if bits.position() > 8 * data_end {
-            return None;
-        }
+        let bits = &mut intervals.bits;
         let (mcu_x, mcu_y) = (mcu % mcus_x, mcu / mcus_x);
         for (component, prediction) in predictions.iter_mut().enumerate() {
             let (blocks_x, blocks_y) = if component == 0 { (h, v) } else { (1, 1) };
             for block_y in 0..blocks_y {
                 for block_x in 0..blocks_x {
-                    read_block::<N>(&mut bits, scan, component, prediction, slots, &mut block)?;
+                    read_block::<N>(bits, scan, component, prediction, slots, &mut block)?;
                     let (plane, stride, step, x, y) = if component == 0 {
                         let x = (mcu_x * h + block_x) * N;
                         let y = (mcu_y * v + block_y) * N;
@@ -735,8 +770,22 @@ fn decode_scan<const N: usize>(
         }
     }
     // The last interval's data read exactly, and the scan ending the image.
-    let end = *entropy.ends.last()?;
-    (bits.ends_at(end) && entropy.next_marker == EOI).then_some(())
+    (intervals.finished() && entropy.next_marker == EOI).then_some(())
+}
+
+/// Reads a DC difference with `table` and adds it to `prediction`, the block's DC level.
+/// `None` for a size no 8-bit image has, or differences that add up past any DC level.
+#[inline]
+fn dc_difference(bits: &mut Bits<'_>, table: &Huffman, prediction: &mut i32) -> Option<()> {
+    bits.refill();
+    let size = u32::from(bits.symbol(table)?);
+    if size > 11 {
+        return None;
+    }
+    if size > 0 {
+        *prediction += bits.value(size);
+    }
+    (prediction.unsigned_abs() <= 1 << 15).then_some(())
 }
 
 /// Where each coefficient, in zigzag order, is kept when decoding at `n`/8 of full scale: its
@@ -768,18 +817,7 @@ fn read_block<const N: usize>(
     for row in block.chunks_exact_mut(8).take(N) {
         row[..N].fill(0);
     }
-    bits.refill();
-    let size = u32::from(bits.symbol(&scan.dc[component])?);
-    if size > 11 {
-        return None;
-    }
-    if size > 0 {
-        *prediction += bits.value(size);
-        // Differences that add up past any 8-bit image's DC level are corrupt data.
-        if prediction.unsigned_abs() > 1 << 15 {
-            return None;
-        }
-    }
+    dc_difference(bits, &scan.dc[component], prediction)?;
     block[0] = *prediction;
     let table = &scan.ac[component];
     let mut k = 1usize;

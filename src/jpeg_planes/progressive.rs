@@ -11,8 +11,8 @@
 //! left over, give `None`.
 
 use super::{
-    extend, inverse_dct, next_scan, Bits, Entropy, Frame, Huffman, Next, Planes, Tables,
-    ENTROPY_PADDING, IDCT, SLOTS,
+    dc_difference, extend, inverse_dct, next_scan, Bits, Entropy, Frame, Huffman, Intervals, Next,
+    Planes, Tables, IDCT, SLOTS,
 };
 
 /// The scans of a file, read one after the other.
@@ -215,32 +215,16 @@ fn decode_scan<const N: usize>(
         (component.visible_x, component.visible_y)
     };
     let total = units_x * units_y;
-    let interval = if restart_interval == 0 {
-        total
-    } else {
-        restart_interval
-    };
-    if total == 0 || entropy.ends.len() != total.div_ceil(interval) {
-        return None;
-    }
-    let data_end = entropy.data.len() - ENTROPY_PADDING;
     let slots = &SLOTS[N];
-    let mut bits = Bits::new(&entropy.data, 0);
+    let mut intervals = Intervals::new(entropy, total, restart_interval)?;
     let mut predictions = [0i32; 3];
     let mut end_of_bands = 0u32;
     for unit in 0..total {
-        if unit > 0 && unit % interval == 0 {
-            let end = entropy.ends[unit / interval - 1];
-            if !bits.ends_at(end) {
-                return None;
-            }
-            bits = Bits::new(&entropy.data, end);
+        if intervals.start(unit)? {
             predictions = [0; 3];
             end_of_bands = 0;
         }
-        if bits.position() > 8 * data_end {
-            return None;
-        }
+        let bits = &mut intervals.bits;
         let (unit_x, unit_y) = (unit % units_x, unit / units_x);
         for (slot, &index) in scan.components.iter().enumerate() {
             let c = &frame.components[index];
@@ -265,25 +249,22 @@ fn decode_scan<const N: usize>(
                     if scan.start == 0 {
                         let prediction = &mut predictions[index];
                         match &scan.dc[slot] {
-                            Some(table) => {
-                                dc_first(&mut bits, table, prediction, scan.low, &mut block)?
-                            }
-                            None => dc_refine(&mut bits, scan.low, &mut block),
+                            Some(table) => dc_first(bits, table, prediction, scan.low, &mut block)?,
+                            None => dc_refine(bits, scan.low, &mut block),
                         }
                     } else {
                         let table = scan.ac[slot].as_ref()?;
                         if scan.high == 0 {
-                            ac_first(&mut bits, table, scan, &mut end_of_bands, &mut block)?;
+                            ac_first(bits, table, scan, &mut end_of_bands, &mut block)?;
                         } else {
-                            ac_refine(&mut bits, table, scan, &mut end_of_bands, &mut block)?;
+                            ac_refine(bits, table, scan, &mut end_of_bands, &mut block)?;
                         }
                     }
                 }
             }
         }
     }
-    let end = *entropy.ends.last()?;
-    bits.ends_at(end).then_some(())
+    intervals.finished().then_some(())
 }
 
 /// One block's stored state while a scan adds to it.
@@ -340,17 +321,7 @@ fn dc_first(
     low: u8,
     block: &mut Block<'_>,
 ) -> Option<()> {
-    bits.refill();
-    let size = u32::from(bits.symbol(table)?);
-    if size > 11 {
-        return None;
-    }
-    if size > 0 {
-        *prediction += bits.value(size);
-    }
-    if prediction.unsigned_abs() > 1 << 15 {
-        return None;
-    }
+    dc_difference(bits, table, prediction)?;
     let value = i16::try_from(*prediction << low).ok()?;
     if let Some(dc) = block.kept(0) {
         *dc = value;
@@ -390,11 +361,8 @@ fn ac_first(
         let (run, size) = (u32::from(symbol >> 4), u32::from(symbol & 0x0F));
         if size == 0 {
             if run < 15 {
-                *end_of_bands = (1 << run) - 1;
-                if run > 0 {
-                    *end_of_bands += bits.peek(run);
-                    bits.consume(run);
-                }
+                // This block ends the band, and so do the rest of the run's blocks.
+                *end_of_bands = end_of_band_run(bits, run) - 1;
                 break;
             }
             // Sixteen zeros, within the band.
@@ -414,6 +382,17 @@ fn ac_first(
         k += 1;
     }
     Some(())
+}
+
+/// The number of blocks an end-of-band symbol with run bits `run` (0..15) stands for: 2^run
+/// plus as many bits read after it.
+fn end_of_band_run(bits: &mut Bits<'_>, run: u32) -> u32 {
+    let mut blocks = 1 << run;
+    if run > 0 {
+        blocks += bits.peek(run);
+        bits.consume(run);
+    }
+    blocks
 }
 
 /// A refinement pass over an AC band: one more bit of every coefficient already non-zero, and
@@ -445,11 +424,7 @@ fn ac_refine(
                     -i32::from(bit)
                 };
             } else if run != 15 {
-                *end_of_bands = 1 << run;
-                if run > 0 {
-                    *end_of_bands += bits.peek(run as u32);
-                    bits.consume(run as u32);
-                }
+                *end_of_bands = end_of_band_run(bits, run as u32);
                 break;
             }
             // Past the coefficients already non-zero (refining each) and `run` zero ones, to
