@@ -309,7 +309,7 @@ fn decode_bands(
 
 /// Whether a JPEG of `channels` coded by `process` is decoded to its own YCbCr planes: colour,
 /// sequential, or progressive unless libjpeg-turbo is there (it decodes progressive files
-/// faster: 16.0 against 22.0 ms for a 2-MP one, BENCHMARKS.md). Untagged (sRGB) planes are
+/// faster: 15.5 against 22.0 ms for a 2-MP one, BENCHMARKS.md). Untagged (sRGB) planes are
 /// resampled and encoded as they are; tagged ones become RGB for the profile's conversion once
 /// cropped to the square (see `crop_to_square`).
 fn planes_wanted(channels: Channels, process: jpeg_decoder::CodingProcess) -> bool {

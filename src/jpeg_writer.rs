@@ -10,14 +10,8 @@
 //! else: the standard (Annex K) quantisation tables scaled by quality as libjpeg does, one
 //! interleaved scan, 4:4:4 or 4:2:0 chroma.
 
+use crate::jpeg_planes::NATURAL;
 use crate::raster::Ycc;
-
-/// The natural (row-major) position of each coefficient in zigzag order.
-const NATURAL: [u8; 64] = [
-    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
-    13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59,
-    52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
-];
 
 /// Annex K's luma and chroma quantisation tables (natural order), for quality 50.
 const LUMA_TABLE: [u16; 64] = [
