@@ -12,6 +12,7 @@ mod corpus;
 mod crop;
 mod determinism;
 mod orientation;
+mod pipeline_version;
 mod placeholder;
 mod privacy;
 mod properties;
