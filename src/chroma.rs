@@ -10,7 +10,9 @@
 //!
 //! The arithmetic is in integers, so the planes are the same on every machine.
 
-use crate::raster::{Channels, Raster, Ycc};
+use crate::geometry::PixelRect;
+use crate::planes::Ycc;
+use crate::raster::{Channels, Raster};
 
 /// Fixed-point scale of the conversion coefficients, as in libjpeg (`jccolor.c`).
 const SCALE_BITS: u32 = 16;
@@ -40,11 +42,17 @@ const CHROMA_ROUND: i32 = 1 << (CHROMA_SHIFT - 1);
 /// outer pair and the inner pair.
 const TAPS: [i32; 4] = [-1, 5, 5, -1];
 
-/// The rectangle (`left`, `top`, `width`, `height`) of `ycc`, which must lie inside its luma
-/// plane, as packed RGB8 by JFIF's conversion (rounding as libjpeg does), each chroma sample
-/// standing for every pixel of its block. For colour that needs converting from a profile,
+/// The rectangle `rect` of `ycc`, which must lie inside its luma plane, as packed RGB8 by
+/// JFIF's conversion (rounding as libjpeg does), each chroma sample standing for every pixel of
+/// its block. For colour that needs converting from a profile,
 /// which works on RGB; the resampling after it averages far more than a chroma block.
-pub(crate) fn rgb_from_ycc(ycc: &Ycc, left: u32, top: u32, width: u32, height: u32) -> Raster {
+pub(crate) fn rgb_from_ycc(ycc: &Ycc, rect: PixelRect) -> Raster {
+    let PixelRect {
+        left,
+        top,
+        width,
+        height,
+    } = rect;
     const R_CR: i32 = fix(1.402);
     const G_CB: i32 = fix(0.344_136_29);
     const G_CR: i32 = fix(0.714_136_29);
@@ -77,7 +85,6 @@ pub(crate) fn rgb_from_ycc(ycc: &Ycc, left: u32, top: u32, width: u32, height: u
 
 /// Converts a `side` x `side` square of packed RGB8 `pixels` to JFIF YCbCr planes with
 /// full-resolution chroma (4:4:4), rounding as libjpeg does.
-#[cfg(not(feature = "turbojpeg"))]
 pub(crate) fn ycbcr_444(pixels: &[u8], side: u32) -> Ycc {
     let count = side as usize * side as usize;
     debug_assert!(pixels.len() == count * 3);
@@ -321,7 +328,13 @@ mod tests {
             .collect();
         let planes = ycbcr_444_for_tests(&rgb, side);
         let (left, top, width, height) = (3, 5, 40, 31);
-        let back = rgb_from_ycc(&planes, left, top, width, height);
+        let rect = PixelRect {
+            left,
+            top,
+            width,
+            height,
+        };
+        let back = rgb_from_ycc(&planes, rect);
         assert_eq!(
             (back.width, back.height, back.channels),
             (40, 31, Channels::Rgb)
@@ -345,7 +358,13 @@ mod tests {
             y: vec![100; 16],
             cbcr: vec![128, 128, 160, 128, 128, 160, 96, 96],
         };
-        let back = rgb_from_ycc(&ycc, 1, 1, 3, 3);
+        let rect = PixelRect {
+            left: 1,
+            top: 1,
+            width: 3,
+            height: 3,
+        };
+        let back = rgb_from_ycc(&ycc, rect);
         let pixel = |x: usize, y: usize| &back.data[(y * 3 + x) * 3..][..3];
         assert_eq!(pixel(0, 0), [100, 100, 100]);
         assert_eq!(pixel(1, 0), pixel(2, 0));

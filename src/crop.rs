@@ -1,41 +1,7 @@
 //! Where the centre square lies: pure geometry, no pixels.
 
+use crate::geometry::Rect;
 use crate::orient::Orientation;
-
-/// A rectangle in continuous pixel coordinates (edges, so a whole image of `w` x `h` is
-/// `(0, 0, w, h)`); fractional when it has been scaled.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Rect {
-    pub left: f64,
-    pub top: f64,
-    pub width: f64,
-    pub height: f64,
-}
-
-impl Rect {
-    /// This rectangle seen from `origin` (its coordinates less the origin's), then scaled by
-    /// `factor`: where it lies in a region of the image starting at `origin` and decoded at
-    /// `factor` of full scale.
-    pub fn relative_scaled(self, origin: (u32, u32), factor: f64) -> Rect {
-        Rect {
-            left: (self.left - f64::from(origin.0)) * factor,
-            top: (self.top - f64::from(origin.1)) * factor,
-            width: self.width * factor,
-            height: self.height * factor,
-        }
-    }
-
-    /// The smallest whole-pixel rectangle holding this one, clamped to `width` x `height`:
-    /// `(left, top, width, height)`.
-    pub fn enclosing_pixels(self, width: u32, height: u32) -> (u32, u32, u32, u32) {
-        let clamp = |v: f64, max: u32| v.clamp(0.0, f64::from(max));
-        let left = clamp(self.left.floor(), width) as u32;
-        let top = clamp(self.top.floor(), height) as u32;
-        let right = clamp((self.left + self.width).ceil(), width) as u32;
-        let bottom = clamp((self.top + self.height).ceil(), height) as u32;
-        (left, top, right - left, bottom - top)
-    }
-}
 
 /// The side of the centre square of an upright `width` x `height` image, and its top-left
 /// corner in upright coordinates. When the margin is odd, the extra pixel is left on the
@@ -65,6 +31,7 @@ pub(crate) fn stored_centre_square(width: u32, height: u32, orientation: Orienta
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::geometry::PixelRect;
 
     #[test]
     fn centre_square_keeps_the_middle() {
@@ -84,18 +51,6 @@ mod tests {
         assert_eq!((r.left, r.top, r.width, r.height), (0.0, 2.0, 4.0, 4.0));
         let r = stored_centre_square(4, 7, Orientation::Normal);
         assert_eq!((r.left, r.top, r.width, r.height), (0.0, 1.0, 4.0, 4.0));
-    }
-
-    #[test]
-    fn enclosing_pixels_rounds_outwards() {
-        let r = Rect {
-            left: 1.5,
-            top: 0.25,
-            width: 3.0,
-            height: 3.5,
-        };
-        assert_eq!(r.enclosing_pixels(10, 10), (1, 0, 4, 4));
-        assert_eq!(r.enclosing_pixels(4, 2), (1, 0, 3, 2));
     }
 
     /// Where upright pixel `(x, y)` of an image stored as `w` x `h` is stored, written out
@@ -133,7 +88,7 @@ mod tests {
             }
             let r = stored_centre_square(w, h, o);
             proptest::prop_assert_eq!((r.width, r.height), (f64::from(side), f64::from(side)));
-            let (left, top, rw, rh) = r.enclosing_pixels(w, h);
+            let PixelRect { left, top, width: rw, height: rh } = r.enclosing_pixels(w, h);
             proptest::prop_assert_eq!((f64::from(left), f64::from(top)), (r.left, r.top));
             let mut actual = std::collections::BTreeSet::new();
             for y in top..top + rh {
@@ -154,7 +109,7 @@ mod tests {
         ) {
             let (sw, sh) = ((w * eighths).div_ceil(8), (h * eighths).div_ceil(8));
             let r = stored_centre_square(w, h, o).relative_scaled((0, 0), f64::from(eighths) / 8.0);
-            let (left, top, rw, rh) = r.enclosing_pixels(sw, sh);
+            let PixelRect { left, top, width: rw, height: rh } = r.enclosing_pixels(sw, sh);
             proptest::prop_assert!(left + rw <= sw && top + rh <= sh);
             proptest::prop_assert!(rw > 0 && rh > 0);
         }

@@ -1,7 +1,9 @@
 //! Encoding a rendition as a baseline JPEG with no metadata.
 
 use crate::error::Error;
-use crate::raster::{Pixels, Ycc};
+use crate::jpeg::backend::{Active, Backend, EncodeError};
+use crate::planes::Ycc;
+use crate::raster::Pixels;
 
 /// The largest side encoded with full-resolution chroma (4:4:4); larger sides use 4:2:0, the
 /// chroma subsampled by [`chroma::ycbcr_420`](crate::chroma::ycbcr_420) from packed RGB, or
@@ -29,8 +31,8 @@ pub(crate) fn chroma_subsampling(side: u32) -> u32 {
 /// Encodes a square rendition as a JPEG with optimised Huffman tables, a JFIF header and
 /// nothing else (no EXIF, XMP, ICC or comment). Packed sRGB RGB8 gets 4:4:4 chroma up to
 /// [`FULL_CHROMA_MAX_SIDE`] and 4:2:0 above (subsampled here, see [`crate::chroma`]); planes
-/// are encoded as they are, and must be 4:4:4 or 4:2:0. Builds with the `turbojpeg` feature
-/// encode with libjpeg-turbo, the others with our own writer (`jpeg_writer.rs`).
+/// are encoded as they are, and must be 4:4:4 or 4:2:0. The build's JPEG backend
+/// ([`crate::jpeg::backend`]) writes the file.
 pub(crate) fn encode_jpeg(pixels: &Pixels, quality: u8) -> Result<Vec<u8>, Error> {
     let (side, _) = pixels.size();
     let encoded = match pixels {
@@ -45,19 +47,17 @@ pub(crate) fn encode_jpeg(pixels: &Pixels, quality: u8) -> Result<Vec<u8>, Error
     encoded.map_err(|source| Error::Encode { side, source })
 }
 
-type BoxedError = crate::error::Cause;
-
-/// Packed RGB8 with full-resolution chroma.
-fn encode_rgb(pixels: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, BoxedError> {
-    #[cfg(feature = "turbojpeg")]
-    return crate::jpeg_turbo::encode_rgb(pixels, side, quality)
-        .map_err(|e| Box::new(e) as BoxedError);
-    #[cfg(not(feature = "turbojpeg"))]
-    return encode_ycc(&crate::chroma::ycbcr_444(pixels, side), quality);
+/// Packed RGB8 with full-resolution chroma: as it is where the backend takes RGB, else as
+/// 4:4:4 planes.
+fn encode_rgb(pixels: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, EncodeError> {
+    match Active::encode_rgb(pixels, side, quality) {
+        Some(encoded) => encoded,
+        None => encode_ycc(&crate::chroma::ycbcr_444(pixels, side), quality),
+    }
 }
 
 /// Square planes, 4:4:4 or 4:2:0.
-fn encode_ycc(ycc: &Ycc, quality: u8) -> Result<Vec<u8>, BoxedError> {
+fn encode_ycc(ycc: &Ycc, quality: u8) -> Result<Vec<u8>, EncodeError> {
     let (across, down) = ycc.subsampling;
     if !matches!((across, down), (1, 1) | (2, 2)) {
         return Err(format!("chroma subsampled {across}x{down}, not 1x1 or 2x2").into());
@@ -69,9 +69,5 @@ fn encode_ycc(ycc: &Ycc, quality: u8) -> Result<Vec<u8>, BoxedError> {
         )
         .into());
     }
-    #[cfg(feature = "turbojpeg")]
-    return crate::jpeg_turbo::encode_ycc(ycc, quality, across == 2)
-        .map_err(|e| Box::new(e) as BoxedError);
-    #[cfg(not(feature = "turbojpeg"))]
-    return Ok(crate::jpeg_writer::encode(ycc, quality));
+    Active::encode_planes(ycc, quality)
 }

@@ -52,20 +52,16 @@ mod decode;
 mod encode;
 mod error;
 mod etag;
+mod geometry;
 mod header;
-mod jpeg_crop;
-mod jpeg_planes;
-mod jpeg_scan;
-#[cfg(feature = "turbojpeg")]
-mod jpeg_turbo;
-#[cfg(not(feature = "turbojpeg"))]
-mod jpeg_writer;
+mod jpeg;
 mod memory;
 mod metadata;
 mod options;
 mod orient;
 mod photoset;
 mod placeholder;
+mod planes;
 mod raster;
 mod resize;
 mod size;
@@ -90,17 +86,13 @@ pub use crate::sniff::Format;
 /// It changes with every release of the crate and whenever a change to decoding, colour,
 /// resizing or encoding alters the output. Stores of precomputed renditions (such as the
 /// manifest `userphoto precompute` keeps) record it to know which photos to render again.
-/// Builds with the `turbojpeg` feature decode JPEGs with libjpeg-turbo, whose pixels differ
-/// slightly, so their value says so.
-#[cfg(not(feature = "turbojpeg"))]
-pub const PIPELINE_VERSION: &str = concat!("userphoto ", env!("CARGO_PKG_VERSION"), ", pipeline 7");
-/// Names the rendering pipeline: builds with the same value give byte-identical renditions for
-/// the same input bytes and [`Options`]. See the default build's documentation.
-#[cfg(feature = "turbojpeg")]
+/// Builds with the `turbojpeg` feature decode and encode JPEGs with libjpeg-turbo, whose
+/// pixels differ slightly, so their value ends in `, libjpeg-turbo`.
 pub const PIPELINE_VERSION: &str = concat!(
     "userphoto ",
     env!("CARGO_PKG_VERSION"),
-    ", pipeline 7, libjpeg-turbo"
+    ", pipeline 7",
+    jpeg::backend::pipeline_suffix!()
 );
 
 /// Renders every size of the photo in `bytes`.
@@ -156,7 +148,7 @@ fn recognise(bytes: &[u8], limits: &Limits) -> Result<Format, Error> {
 /// of the stable API.
 #[doc(hidden)]
 pub mod bench_support {
-    use crate::crop::Rect;
+    use crate::geometry::Rect;
     use crate::raster::{Channels, Pixels, Raster};
     use crate::{Error, Options, PhotoSize};
 

@@ -2,7 +2,8 @@
 
 use std::borrow::Cow;
 
-use crate::raster::{Pixels, Raster, Ycc};
+use crate::planes::Ycc;
+use crate::raster::{Pixels, Raster};
 
 /// How the stored pixels must be transformed to be seen upright (EXIF tag 0x0112).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

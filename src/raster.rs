@@ -1,4 +1,7 @@
-//! Decoded pixels in memory: 8 bits per channel, rows packed.
+//! Decoded pixels in memory: 8 bits per channel, rows packed, or JPEG's own planes.
+
+use crate::geometry::PixelRect;
+use crate::planes::Ycc;
 
 /// The channels of a [`Raster`]'s pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,13 +35,19 @@ pub(crate) struct Raster {
 }
 
 impl Raster {
-    /// The pixels of the rectangle `(left, top, width, height)`, which must lie inside.
+    /// The pixels of `rect`, which must lie inside.
     ///
     /// Moves the kept rows to the front of the same buffer instead of copying them into a new
     /// one: a decoded photo is megabytes, and fresh memory costs a page fault per 4 KiB on
     /// top of the copy.
-    pub fn crop(mut self, left: u32, top: u32, width: u32, height: u32) -> Raster {
-        if (left, top, width, height) == (0, 0, self.width, self.height) {
+    pub fn crop(mut self, rect: PixelRect) -> Raster {
+        let PixelRect {
+            left,
+            top,
+            width,
+            height,
+        } = rect;
+        if rect == PixelRect::whole(self.width, self.height) {
             return self;
         }
         let bpp = self.channels.count();
@@ -58,49 +67,6 @@ impl Raster {
             channels: self.channels,
             data: self.data,
         }
-    }
-}
-
-/// An image as JPEG stores colour: a luma plane and a plane of chroma (full-range JFIF
-/// YCbCr, untagged sRGB), each chroma sample spanning `subsampling` luma columns and rows.
-/// Cb and Cr are kept interleaved, so that resampling them is one pass with one set of
-/// weights.
-///
-/// Resampling these planes at their own resolutions and encoding them as they are skips the
-/// decoder's chroma upsampling and colour conversion and the encoder's conversion back; the
-/// chroma holds a quarter (4:2:0) or half (4:2:2) as many pixels as the luma plane.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Ycc {
-    /// The luma plane's width and height.
-    pub width: u32,
-    pub height: u32,
-    /// Luma columns and rows per chroma sample: (1, 1), (2, 1), (2, 2), …
-    pub subsampling: (u32, u32),
-    pub y: Vec<u8>,
-    /// Cb and Cr, one after the other for each sample.
-    pub cbcr: Vec<u8>,
-}
-
-impl Ycc {
-    /// The chroma plane's width in samples: the luma width over the horizontal subsampling,
-    /// rounded up.
-    pub fn chroma_width(&self) -> u32 {
-        self.width.div_ceil(self.subsampling.0)
-    }
-
-    /// The chroma plane's height: the luma height over the vertical subsampling, rounded up.
-    pub fn chroma_height(&self) -> u32 {
-        self.height.div_ceil(self.subsampling.1)
-    }
-
-    /// Whether every plane holds exactly the samples its size says.
-    pub fn is_consistent(&self) -> bool {
-        let luma = self.width as usize * self.height as usize;
-        let chroma = self.chroma_width() as usize * self.chroma_height() as usize;
-        self.subsampling.0 > 0
-            && self.subsampling.1 > 0
-            && self.y.len() == luma
-            && self.cbcr.len() == 2 * chroma
     }
 }
 
@@ -208,7 +174,12 @@ mod tests {
                 (2, 1, 4, 4),
                 (8, 6, 1, 1),
             ] {
-                let cropped = whole.clone().crop(left, top, width, height);
+                let cropped = whole.clone().crop(PixelRect {
+                    left,
+                    top,
+                    width,
+                    height,
+                });
                 assert_eq!((cropped.width, cropped.height), (width, height));
                 assert_eq!(cropped.channels, channels);
                 let expected: Vec<u8> = (top..top + height)

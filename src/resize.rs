@@ -6,9 +6,10 @@ use fast_image_resize::images::{TypedImage, TypedImageRef};
 use fast_image_resize::pixels::{U8x2, U8x3, U8};
 use fast_image_resize::{Filter, FilterType, PixelTrait, ResizeAlg, ResizeOptions, Resizer};
 
-use crate::crop::Rect;
 use crate::encode;
-use crate::raster::{Channels, Pixels, Raster, Ycc};
+use crate::geometry::Rect;
+use crate::planes::Ycc;
+use crate::raster::{Channels, Pixels, Raster};
 use crate::size::PhotoSize;
 
 /// The rendition each size is resampled from when the set has it, rather than from the source

@@ -60,7 +60,10 @@ fn files_under(dir: &Path, prefix: &str) -> Vec<(String, PathBuf)> {
 /// The recorded lines: pipeline version -> file name -> outcome.
 fn recorded(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
     let mut versions: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let mut fields = line.splitn(3, '\t');
         let (Some(version), Some(name), Some(outcome)) =
             (fields.next(), fields.next(), fields.next())

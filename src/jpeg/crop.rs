@@ -15,8 +15,10 @@
 //! intervals that straddle rows, a count of intervals that does not match the frame) gives
 //! `None`, and the whole file is decoded as it is.
 
-use crate::crop::Rect;
-use crate::jpeg_scan::{is_rst, next_marker};
+use super::entropy::{next_interval, Boundary};
+use super::markers::{is_sof, Segments, Walk, DRI, EOI, RST0, SOF0, SOF1, SOS};
+use super::tables::{restart_interval, Frame};
+use crate::geometry::{PixelRect, Rect};
 
 /// A region of the original as JPEGs of horizontal bands, and where the region lies in the
 /// original.
@@ -24,10 +26,8 @@ use crate::jpeg_scan::{is_rst, next_marker};
 pub(crate) struct Cropped {
     /// The bands, top to bottom; together they hold every row of the region.
     pub bands: Vec<Band>,
-    pub left: u32,
-    pub top: u32,
-    pub width: u32,
-    pub height: u32,
+    /// Where the region lies in the original, in its pixels.
+    pub region: PixelRect,
 }
 
 /// One horizontal band of a [`Cropped`] region: a JPEG of the region's rows `top..top + height`
@@ -51,14 +51,6 @@ const MIN_BAND_MCU_ROWS: u32 = 8;
 /// decoder's chroma upsampling sees the same neighbours at the square's edges as in a full
 /// decode.
 const MARGIN: f64 = 32.0;
-
-const SOF0: u8 = 0xC0;
-const SOF1: u8 = 0xC1;
-const DRI: u8 = 0xDD;
-const SOS: u8 = 0xDA;
-const EOI: u8 = 0xD9;
-const SOI: u8 = 0xD8;
-const RST0: u8 = 0xD0;
 
 /// The frame and scan layout this module needs, read from the headers.
 struct Layout {
@@ -163,10 +155,12 @@ pub(crate) fn crop_to_intervals(bytes: &[u8], keep: Rect, bands: u32) -> Option<
         .collect();
     Some(Cropped {
         bands: band_list,
-        left,
-        top,
-        width,
-        height,
+        region: PixelRect {
+            left,
+            top,
+            width,
+            height,
+        },
     })
 }
 
@@ -196,167 +190,50 @@ fn write_jpeg(
     out
 }
 
-/// How an interval ends.
-enum Boundary {
-    /// At restart marker `RSTnumber`, the next interval starting at `resume`.
-    Restart { number: u8, resume: usize },
-    /// At another marker (normally EOI).
-    End,
-}
-
-/// Where the interval of entropy-coded data starting at `at` ends, and what follows it; `None`
-/// when the bytes end first.
-fn next_interval(bytes: &[u8], mut at: usize) -> Option<(usize, Boundary)> {
-    loop {
-        let ff = at + memchr::memchr(0xFF, bytes.get(at..)?)?;
-        // Fill bytes may precede a marker: the interval ends at the first of them.
-        let mut code = ff + 1;
-        while *bytes.get(code)? == 0xFF {
-            code += 1;
-        }
-        match bytes[code] {
-            0x00 if code == ff + 1 => at = code + 1,
-            m if is_rst(m) => {
-                let boundary = Boundary::Restart {
-                    number: m - RST0,
-                    resume: code + 1,
-                };
-                return Some((ff, boundary));
-            }
-            _ => return Some((ff, Boundary::End)),
-        }
-    }
-}
-
 /// Reads the headers up to the first scan, keeping what a crop needs; `None` for any layout
 /// other than one baseline (or extended Huffman) scan of every component with a restart
-/// interval.
+/// interval, and for anything the frame and table reader declines.
 fn read_layout(bytes: &[u8]) -> Option<Layout> {
-    if bytes.get(..2)? != [0xFF, SOI] {
-        return None;
-    }
-    let mut at = 2;
-    let mut frame: Option<(usize, u32, u32, u32, u32, u8)> = None;
-    let mut restart_interval = 0u32;
-    loop {
-        let marker_at = next_marker(bytes, at)?;
-        let marker = bytes[marker_at];
-        let length = usize::from(u16::from_be_bytes(
-            bytes.get(marker_at + 1..marker_at + 3)?.try_into().ok()?,
-        ));
-        let body = bytes.get(marker_at + 3..(marker_at + 1 + length).max(marker_at + 3))?;
-        at = marker_at + 1 + length;
-        match marker {
-            SOF0 | SOF1 => {
-                if frame.is_some() {
-                    return None;
-                }
-                frame = Some(read_frame(body, marker_at + 4)?);
+    let mut frame: Option<Frame> = None;
+    let mut interval = 0usize;
+    for segment in Segments::after_soi(bytes, Walk::Tolerant)? {
+        match segment.marker {
+            SOF0 | SOF1 if frame.is_none() => {
+                frame = Some(Frame::parse(segment.marker, segment.body, segment.code_at + 3).ok()?);
             }
-            // Any other frame type (progressive, lossless, arithmetic): no crop.
-            0xC2..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return None,
-            DRI => {
-                restart_interval = u32::from(u16::from_be_bytes(body.get(..2)?.try_into().ok()?))
-            }
+            // A second frame, or any other frame type (progressive, lossless, arithmetic).
+            m if is_sof(m) => return None,
+            DRI => interval = restart_interval(segment.body).ok()?,
             SOS => {
-                let (size_at, width, height, mcu_width, mcu_height, components) = frame?;
+                let frame = frame?;
                 // One scan holding every component, so that it is the whole image.
-                if *body.first()? != components || restart_interval == 0 {
+                let count = usize::from(*segment.body.first()?);
+                if count != frame.components.len() || interval == 0 {
                     return None;
                 }
+                let (mcu_width, mcu_height) = frame.mcu_size();
                 return Some(Layout {
-                    size_at,
-                    width,
-                    height,
+                    size_at: frame.size_at,
+                    width: frame.width,
+                    height: frame.height,
                     mcu_width,
                     mcu_height,
-                    restart_interval,
-                    data_at: at,
+                    restart_interval: u32::try_from(interval).ok()?,
+                    data_at: segment.end,
                 });
             }
             EOI => return None,
             _ => {}
         }
     }
-}
-
-/// From a frame header's body (after its length) at `size_at - 1` in the file: the offset of
-/// its height field, the width and height, the MCU's width and height, and the component count.
-fn read_frame(body: &[u8], size_at: usize) -> Option<(usize, u32, u32, u32, u32, u8)> {
-    let height = u32::from(u16::from_be_bytes(body.get(1..3)?.try_into().ok()?));
-    let width = u32::from(u16::from_be_bytes(body.get(3..5)?.try_into().ok()?));
-    let components = *body.get(5)?;
-    let specs = body.get(6..6 + 3 * usize::from(components))?;
-    if width == 0 || height == 0 || !(1..=4).contains(&components) {
-        return None;
-    }
-    let (mut h_max, mut v_max) = (1u32, 1u32);
-    for spec in specs.chunks_exact(3) {
-        let (h, v) = (u32::from(spec[1] >> 4), u32::from(spec[1] & 0x0F));
-        if !(1..=4).contains(&h) || !(1..=4).contains(&v) {
-            return None;
-        }
-        h_max = h_max.max(h);
-        v_max = v_max.max(v);
-    }
-    // A scan of one component has one block per MCU, whatever its sampling factors.
-    let (mcu_width, mcu_height) = if components == 1 {
-        (8, 8)
-    } else {
-        (8 * h_max, 8 * v_max)
-    };
-    Some((size_at, width, height, mcu_width, mcu_height, components))
+    None
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+    use crate::jpeg::testing::{photo, square};
     use std::io::Write as _;
-
-    /// A smooth picture (colour changing by a level or two per pixel), as a JPEG with the given
-    /// chroma subsampling.
-    pub(crate) fn gradient(width: u16, height: u16, sampling: SamplingFactor) -> Vec<u8> {
-        let pixels: Vec<u8> = (0..u32::from(height))
-            .flat_map(|y| {
-                (0..u32::from(width)).flat_map(move |x| [(2 * x) as u8, (3 * y) as u8, 100])
-            })
-            .collect();
-        let mut out = Vec::new();
-        let mut encoder = Encoder::new(&mut out, 95);
-        encoder.set_sampling_factor(sampling);
-        encoder
-            .encode(&pixels, width, height, ColorType::Rgb)
-            .expect("encoding the gradient");
-        out
-    }
-
-    /// A `width` x `height` RGB JPEG of smooth gradients and some detail, 4:2:0, with a
-    /// restart marker every `interval` MCUs (none when 0).
-    pub(crate) fn photo(width: u16, height: u16, interval: u16, progressive: bool) -> Vec<u8> {
-        let mut pixels = Vec::new();
-        for y in 0..u32::from(height) {
-            for x in 0..u32::from(width) {
-                let detail = ((x * 7 + y * 13) % 31) as u8;
-                pixels.extend_from_slice(&[
-                    (x * 255 / u32::from(width)) as u8 ^ detail,
-                    (y * 255 / u32::from(height)) as u8,
-                    ((x + y) % 256) as u8,
-                ]);
-            }
-        }
-        let mut out = Vec::new();
-        let mut encoder = Encoder::new(&mut out, 90);
-        encoder.set_sampling_factor(SamplingFactor::R_4_2_0);
-        if interval > 0 {
-            encoder.set_restart_interval(interval);
-        }
-        encoder.set_progressive(progressive);
-        encoder
-            .encode(&pixels, width, height, ColorType::Rgb)
-            .unwrap();
-        out
-    }
 
     fn decode(bytes: &[u8], eighths: u16) -> (u32, u32, Vec<u8>) {
         let mut decoder = jpeg_decoder::Decoder::new(bytes);
@@ -372,15 +249,6 @@ pub(crate) mod tests {
         (u32::from(w), u32::from(h), pixels)
     }
 
-    pub(crate) fn square(left: f64, top: f64, side: f64) -> Rect {
-        Rect {
-            left,
-            top,
-            width: side,
-            height: side,
-        }
-    }
-
     /// The region of a crop decodes to the same pixels as that region of the whole image, at
     /// every DCT scale: the same but for rounding, since jpeg-decoder converts colour in SIMD
     /// chunks with a scalar tail, which fall differently on a narrower row.
@@ -389,7 +257,7 @@ pub(crate) mod tests {
             let (fw, _, whole) = decode(full, eighths);
             let (cw, ch, part) = decode(&cropped.bands[0].bytes, eighths);
             let scale = |v: u32| v * u32::from(eighths) / 8;
-            let (ox, oy) = (scale(cropped.left), scale(cropped.top));
+            let (ox, oy) = (scale(cropped.region.left), scale(cropped.region.top));
             let (mut compared, mut differing) = (0usize, 0usize);
             // The region's outermost two pixels may see their chroma upsampled without the
             // neighbours that were cut off: they are not compared.
@@ -422,8 +290,8 @@ pub(crate) mod tests {
         // With the margin, 80..560 rounds out to every interval: nothing to leave out.
         assert!(crop_to_intervals(&full, square(80.0, 0.0, 480.0), 1).is_none());
         let cropped = crop_to_intervals(&full, square(100.0, 0.0, 440.0), 1).unwrap();
-        assert_eq!((cropped.left, cropped.top), (64, 0));
-        assert_eq!((cropped.width, cropped.height), (512, 480));
+        assert_eq!((cropped.region.left, cropped.region.top), (64, 0));
+        assert_eq!((cropped.region.width, cropped.region.height), (512, 480));
         assert_same_pixels(&full, &cropped);
     }
 
@@ -432,8 +300,8 @@ pub(crate) mod tests {
         // 480x720: 30 MCUs per row, intervals of 6 MCUs; the square is rows 120..600.
         let full = photo(480, 720, 6, false);
         let cropped = crop_to_intervals(&full, square(0.0, 120.0, 480.0), 1).unwrap();
-        assert_eq!((cropped.left, cropped.top), (0, 80));
-        assert_eq!((cropped.width, cropped.height), (480, 560));
+        assert_eq!((cropped.region.left, cropped.region.top), (0, 80));
+        assert_eq!((cropped.region.width, cropped.region.height), (480, 560));
         assert_same_pixels(&full, &cropped);
     }
 
@@ -442,8 +310,11 @@ pub(crate) mod tests {
         // 650x500 is not a whole number of MCUs either way.
         let full = photo(650, 500, 1, false);
         let cropped = crop_to_intervals(&full, square(330.0, 180.0, 320.0), 1).unwrap();
-        assert_eq!((cropped.left, cropped.top), (288, 144));
-        assert_eq!((cropped.width, cropped.height), (650 - 288, 500 - 144));
+        assert_eq!((cropped.region.left, cropped.region.top), (288, 144));
+        assert_eq!(
+            (cropped.region.width, cropped.region.height),
+            (650 - 288, 500 - 144)
+        );
         assert_same_pixels(&full, &cropped);
     }
 
@@ -453,12 +324,15 @@ pub(crate) mod tests {
         let whole = crop_to_intervals(full, keep, 1);
         let split = crop_to_intervals(full, keep, bands).unwrap();
         assert_eq!(split.bands.len(), bands as usize);
-        let region = |c: &Cropped| (c.left, c.top, c.width, c.height);
+        let region = |c: &Cropped| c.region;
         if let Some(whole) = &whole {
             assert_eq!(region(whole), region(&split));
         }
         assert_eq!(split.bands[0].keep_top, 0);
-        assert_eq!(split.bands[bands as usize - 1].keep_end, split.height);
+        assert_eq!(
+            split.bands[bands as usize - 1].keep_end,
+            split.region.height
+        );
         for pair in split.bands.windows(2) {
             assert_eq!(pair[0].keep_end, pair[1].keep_top);
         }
@@ -471,7 +345,7 @@ pub(crate) mod tests {
             let mut stacked = Vec::new();
             for band in &split.bands {
                 let (w, h, pixels) = decode(&band.bytes, eighths);
-                assert_eq!((w, h), (scale(split.width), scale(band.height)));
+                assert_eq!((w, h), (scale(split.region.width), scale(band.height)));
                 let row = w as usize * 3;
                 let (from, to) = (
                     scale(band.keep_top - band.top),
@@ -571,8 +445,8 @@ pub(crate) mod tests {
         };
         let cropped = crop_to_intervals(&full, square(504.0, 0.0, 3024.0), 1).unwrap();
         // Intervals of 4 MCUs of 16x8: 64 pixels wide; 504 - 32 rounds down to 448.
-        assert_eq!((cropped.left, cropped.top), (448, 0));
-        assert_eq!((cropped.width, cropped.height), (3136, 3024));
+        assert_eq!((cropped.region.left, cropped.region.top), (448, 0));
+        assert_eq!((cropped.region.width, cropped.region.height), (3136, 3024));
         assert!(cropped.bands[0].bytes.len() < full.len() * 85 / 100);
         assert_same_pixels(&full, &cropped);
     }

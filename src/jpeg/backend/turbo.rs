@@ -1,10 +1,10 @@
-//! JPEG pixels from libjpeg-turbo, for builds with the `turbojpeg` feature.
+//! libjpeg-turbo as the backend, for builds with the `turbojpeg` feature.
 //!
 //! libjpeg-turbo's Huffman decoding and scaled inverse DCT are faster than jpeg-decoder's, and
-//! its SIMD encoder faster than jpeg-encoder's; decoding a large photo and encoding its sizes
-//! are most of an ingest. Everything else stays as in the default build: the header is read,
-//! and every limit checked, by [`decode`](crate::decode) before this runs; baseline colour
-//! photos go to their planes with [`jpeg_planes`](crate::jpeg_planes) first (faster than
+//! its SIMD encoder is a little better than our writer at the same speed; decoding a large
+//! photo and encoding its sizes are most of an ingest. Everything else stays as in the default
+//! build: the header is read, and every limit checked, by the pipeline before this runs;
+//! baseline colour photos go to their planes with the planar decoder first (faster than
 //! libjpeg-turbo's own decode to planes, and the same in both builds); CMYK files (whose
 //! Adobe conventions jpeg-decoder handles) still go to jpeg-decoder, and so does any file
 //! libjpeg-turbo reports a problem with, even a warning, so that damaged files get the same
@@ -15,8 +15,53 @@ use turbojpeg::{
     YuvPlanesImage,
 };
 
-use crate::options::Limits;
-use crate::raster::{Channels, Raster, Ycc};
+use super::{Backend, EncodeError, Packed};
+use crate::planes::Ycc;
+
+/// libjpeg-turbo, through the `turbojpeg` crate.
+pub(crate) struct LibjpegTurbo;
+
+impl Backend for LibjpegTurbo {
+    // libjpeg-turbo decodes progressive files faster than the planar decoder (BENCHMARKS.md).
+    const PLANAR_PROGRESSIVE: bool = false;
+    const PACKED_EVERY_EIGHTH: bool = true;
+
+    fn decode_packed(
+        bytes: &[u8],
+        eighths: u32,
+        layout: Packed,
+        expected: (u32, u32),
+        max_scans: u32,
+    ) -> Option<Vec<u8>> {
+        // Anything libjpeg-turbo reports, even a warning, gives `None`.
+        let (format, channels) = match layout {
+            Packed::Grey => (PixelFormat::GRAY, 1),
+            Packed::Rgb => (PixelFormat::RGB, 3),
+        };
+        let (mut decompressor, header) = scaled_decompressor(bytes, eighths, expected, max_scans)?;
+        let (width, height) = (header.width, header.height);
+        // Bounded: `expected` lies within the pixel limit, checked from the header.
+        let pitch = width * channels;
+        let mut pixels = vec![0u8; pitch * height];
+        let image = Image {
+            pixels: pixels.as_mut_slice(),
+            width,
+            pitch,
+            height,
+            format,
+        };
+        decompressor.decompress(bytes, image).ok()?;
+        Some(pixels)
+    }
+
+    fn encode_rgb(pixels: &[u8], side: u32, quality: u8) -> Option<Result<Vec<u8>, EncodeError>> {
+        Some(encode_rgb(pixels, side, quality).map_err(|e| Box::new(e) as EncodeError))
+    }
+
+    fn encode_planes(ycc: &Ycc, quality: u8) -> Result<Vec<u8>, EncodeError> {
+        encode_ycc(ycc, quality, ycc.subsampling.0 == 2).map_err(|e| Box::new(e) as EncodeError)
+    }
+}
 
 /// A decompressor for `bytes` at `eighths`/8 of full scale, and the scaled header, when that
 /// scale gives the luma size `expected` (already checked against the limits).
@@ -24,10 +69,11 @@ fn scaled_decompressor(
     bytes: &[u8],
     eighths: u32,
     expected: (u32, u32),
+    max_scans: u32,
 ) -> Option<(Decompressor, DecompressHeader)> {
     let mut decompressor = Decompressor::new().ok()?;
-    // The scan count was checked before; this stops libjpeg-turbo itself all the same.
-    decompressor.set_scan_limit(Limits::MAX_JPEG_SCANS).ok()?;
+    // The caller counted the scans before; this stops libjpeg-turbo itself all the same.
+    decompressor.set_scan_limit(max_scans).ok()?;
     let scale = ScalingFactor::new(eighths as usize, 8);
     decompressor.set_scaling_factor(scale).ok()?;
     let header = decompressor.read_header(bytes).ok()?.scaled(scale);
@@ -38,50 +84,9 @@ fn scaled_decompressor(
     (size == expected).then_some((decompressor, header))
 }
 
-/// Decodes `bytes` at `eighths`/8 of full scale in the DCT domain into a raster of
-/// `channels` (gray or RGB), whose size must be `expected` (the scaled size the header
-/// declares, already checked against the limits). `None` for anything libjpeg-turbo reports,
-/// even a warning, and for other channels: the caller then decodes with jpeg-decoder, which
-/// gives the error, if any.
-pub(crate) fn decode_scaled(
-    bytes: &[u8],
-    eighths: u32,
-    channels: Channels,
-    expected: (u32, u32),
-) -> Option<Raster> {
-    let format = match channels {
-        Channels::Gray => PixelFormat::GRAY,
-        Channels::Rgb => PixelFormat::RGB,
-        _ => return None,
-    };
-    let (mut decompressor, header) = scaled_decompressor(bytes, eighths, expected)?;
-    let (width, height) = (header.width, header.height);
-    // Bounded: `expected` lies within the pixel limit, checked from the header.
-    let pitch = width * channels.count();
-    let mut pixels = vec![0u8; pitch * height];
-    let image = Image {
-        pixels: pixels.as_mut_slice(),
-        width,
-        pitch,
-        height,
-        format,
-    };
-    decompressor.decompress(bytes, image).ok()?;
-    Some(Raster {
-        width: expected.0,
-        height: expected.1,
-        channels,
-        data: pixels,
-    })
-}
-
 /// Encodes packed RGB8 `pixels` of `side` x `side` as a baseline JPEG with full-resolution
 /// chroma, optimised Huffman tables and a JFIF header only.
-pub(crate) fn encode_rgb(
-    pixels: &[u8],
-    side: u32,
-    quality: u8,
-) -> Result<Vec<u8>, turbojpeg::Error> {
+fn encode_rgb(pixels: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, turbojpeg::Error> {
     let mut compressor = compressor(quality)?;
     compressor.set_subsamp(Subsamp::None)?;
     let side = side as usize;
@@ -96,7 +101,7 @@ pub(crate) fn encode_rgb(
 
 /// Encodes the square planes `ycc` as they are (4:2:0 when `half`, else 4:4:4) as a baseline
 /// JPEG with optimised Huffman tables and a JFIF header only.
-pub(crate) fn encode_ycc(ycc: &Ycc, quality: u8, half: bool) -> Result<Vec<u8>, turbojpeg::Error> {
+fn encode_ycc(ycc: &Ycc, quality: u8, half: bool) -> Result<Vec<u8>, turbojpeg::Error> {
     let mut compressor = compressor(quality)?;
     let (side, chroma_side) = (ycc.width as usize, ycc.chroma_width() as usize);
     // TurboJPEG takes each chroma plane on its own. Bounded: half a rendition's samples.

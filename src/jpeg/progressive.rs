@@ -8,18 +8,23 @@
 //! block where the whole block takes 128. The decoding follows ITU T.81 G.1.2 as libjpeg does
 //! it (`jdphuff.c`), with the same strictness as the baseline path: a progression out of
 //! order, a refinement of more than one bit, a band past the block, data that runs out or is
-//! left over, give `None`.
+//! left over, are declined as damage.
 
-use super::{
-    dc_difference, extend, inverse_dct, next_scan, Bits, Entropy, Frame, Huffman, Intervals, Next,
-    Planes, Tables, IDCT, SLOTS,
-};
+use super::baseline::{dc_difference, UNKNOWN_CODE};
+use super::bits::{extend, Bits};
+use super::decoder::{next_scan, Next, Planes};
+use super::entropy::{Entropy, Intervals};
+use super::huffman::Huffman;
+use super::idct::{inverse_dct, IDCT, SLOTS};
+use super::markers::Segments;
+use super::tables::{Frame, Tables};
+use super::Declined;
 
 /// The scans of a file, read one after the other.
 pub(super) struct Scans<'a, 't> {
-    pub bytes: &'a [u8],
-    /// Where the current scan's entropy-coded data starts.
-    pub at: usize,
+    /// The walk over the file's segments, standing where the current scan's entropy-coded
+    /// data starts.
+    pub segments: Segments<'a>,
     /// The current scan's header segment.
     pub header: &'a [u8],
     pub tables: &'t mut Tables,
@@ -60,7 +65,7 @@ pub(super) fn decode<const N: usize>(
     quant: &[[f32; 64]; 3],
     (mcus_x, mcus_y): (usize, usize),
     planes: &mut Planes,
-) -> Option<()> {
+) -> Result<(), Declined> {
     let (h_max, v_max) = (
         usize::from(frame.components[0].h),
         usize::from(frame.components[0].v),
@@ -93,17 +98,17 @@ pub(super) fn decode<const N: usize>(
         for &c in &scan.components {
             // No AC band before the component's first DC pass.
             if scan.start > 0 && progression[c][0] < 0 {
-                return None;
+                return Err(OUT_OF_ORDER);
             }
             for planes_sent in &mut progression[c][scan.start..=scan.end] {
                 let expected = if scan.high == 0 { -1 } else { scan.high as i8 };
                 if *planes_sent != expected {
-                    return None;
+                    return Err(OUT_OF_ORDER);
                 }
                 *planes_sent = scan.low as i8;
             }
         }
-        let entropy = Entropy::read(scans.bytes, scans.at)?;
+        let entropy = Entropy::read(scans.segments.bytes(), scans.segments.position())?;
         decode_scan::<N>(
             &scan,
             &entropy,
@@ -111,8 +116,8 @@ pub(super) fn decode<const N: usize>(
             frame,
             &mut components,
         )?;
-        scans.at = entropy.marker_at;
-        match next_scan(scans.bytes, &mut scans.at, scans.tables, &mut frame_seen)? {
+        scans.segments.resume(entropy.marker_at);
+        match next_scan(&mut scans.segments, scans.tables, &mut frame_seen)? {
             Next::Scan(header) => scans.header = header,
             Next::End => break,
         }
@@ -137,17 +142,27 @@ pub(super) fn decode<const N: usize>(
             inverse_dct::<N>(&block, &quant[index], idct, plane, origin, stride, step)?;
         }
     }
-    Some(())
+    Ok(())
 }
 
+/// Scans that come out of the order of a progression: a band refined before it was first
+/// sent, or sent before its component's DC.
+const OUT_OF_ORDER: Declined = Declined::Damaged("a progression out of order");
+
+/// A scan header that is not one of a progression.
+const NOT_A_PROGRESSION: Declined =
+    Declined::Damaged("a progressive scan header with a band or bit planes JPEG does not have");
+
 /// Reads a progressive scan's header: which components, which band, which bit planes.
-fn read_scan(segment: &[u8], frame: &Frame, tables: &Tables) -> Option<Scan> {
+fn read_scan(segment: &[u8], frame: &Frame, tables: &Tables) -> Result<Scan, Declined> {
     let [count, rest @ ..] = segment else {
-        return None;
+        return Err(Declined::Damaged("a scan header cut short"));
     };
     let count = usize::from(*count);
     if !(1..=3).contains(&count) || rest.len() != 2 * count + 3 {
-        return None;
+        return Err(Declined::Damaged(
+            "a scan header's length is not that of its components",
+        ));
     }
     let (start, end, bits) = (rest[2 * count], rest[2 * count + 1], rest[2 * count + 2]);
     let (start, end, high, low) = (usize::from(start), usize::from(end), bits >> 4, bits & 0x0F);
@@ -159,31 +174,47 @@ fn read_scan(segment: &[u8], frame: &Frame, tables: &Tables) -> Option<Scan> {
         start <= end && end <= 63 && count == 1
     };
     if !band_ok || low > 13 || (high != 0 && high != low + 1) {
-        return None;
+        return Err(NOT_A_PROGRESSION);
     }
     let mut components = Vec::new();
     let (mut dc_tables, mut ac_tables) = (Vec::new(), Vec::new());
     for pair in rest[..2 * count].chunks_exact(2) {
         // In frame order, each once.
-        let index = frame.components.iter().position(|c| c.id == pair[0])?;
+        let index = frame
+            .components
+            .iter()
+            .position(|c| c.id == pair[0])
+            .ok_or(Declined::Damaged(
+                "a scan of a component the frame does not have",
+            ))?;
         if components.last().is_some_and(|&last| last >= index) {
-            return None;
+            return Err(Declined::Damaged(
+                "a scan of the components out of frame order",
+            ));
         }
         components.push(index);
         let (dc_id, ac_id) = (usize::from(pair[1] >> 4), usize::from(pair[1] & 0x0F));
         // A first DC pass needs the DC table, an AC pass the AC table; refining DC neither.
+        let table = |slots: &[Option<Huffman>; 4], id: usize| {
+            slots
+                .get(id)
+                .and_then(Clone::clone)
+                .ok_or(Declined::Damaged(
+                    "a scan names a Huffman table that is not there",
+                ))
+        };
         dc_tables.push(if dc && high == 0 {
-            Some(tables.dc.get(dc_id)?.clone()?)
+            Some(table(&tables.dc, dc_id)?)
         } else {
             None
         });
         ac_tables.push(if dc {
             None
         } else {
-            Some(tables.ac.get(ac_id)?.clone()?)
+            Some(table(&tables.ac, ac_id)?)
         });
     }
-    Some(Scan {
+    Ok(Scan {
         components,
         dc: dc_tables,
         ac: ac_tables,
@@ -201,7 +232,7 @@ fn decode_scan<const N: usize>(
     restart_interval: usize,
     frame: &Frame,
     components: &mut [Component],
-) -> Option<()> {
+) -> Result<(), Declined> {
     // The units the scan codes: MCUs when it interleaves components, else single blocks of
     // the component's visible extent.
     let (units_x, units_y) = if scan.components.len() > 1 {
@@ -238,8 +269,12 @@ fn decode_scan<const N: usize>(
                 for block_x in 0..h {
                     let (x, y) = (unit_x * h + block_x, unit_y * v + block_y);
                     let at = y * component.blocks_x + x;
-                    let corner = component.corner.get_mut(at * N * N..(at + 1) * N * N)?;
-                    let nonzero = component.nonzero.get_mut(at)?;
+                    let outside = Declined::Damaged("a block outside its component");
+                    let corner = component
+                        .corner
+                        .get_mut(at * N * N..(at + 1) * N * N)
+                        .ok_or(outside)?;
+                    let nonzero = component.nonzero.get_mut(at).ok_or(outside)?;
                     let mut block = Block {
                         corner,
                         nonzero,
@@ -253,7 +288,7 @@ fn decode_scan<const N: usize>(
                             None => dc_refine(bits, scan.low, &mut block),
                         }
                     } else {
-                        let table = scan.ac[slot].as_ref()?;
+                        let table = scan.ac[slot].as_ref().ok_or(NOT_A_PROGRESSION)?;
                         if scan.high == 0 {
                             ac_first(bits, table, scan, &mut end_of_bands, &mut block)?;
                         } else {
@@ -264,7 +299,7 @@ fn decode_scan<const N: usize>(
             }
         }
     }
-    intervals.finished().then_some(())
+    intervals.finish()
 }
 
 /// One block's stored state while a scan adds to it.
@@ -288,22 +323,20 @@ impl Block<'_> {
 
     /// Sets the coefficient at `k` (non-zero), keeping it if it is in the corner.
     #[inline]
-    fn set(&mut self, k: usize, value: i32) -> Option<()> {
-        let value = i16::try_from(value).ok()?;
+    fn set(&mut self, k: usize, value: i32) -> Result<(), Declined> {
+        let value = i16::try_from(value).map_err(|_| TOO_LARGE)?;
         *self.nonzero |= 1 << k;
         if let Some(kept) = self.kept(k) {
             *kept = value;
         }
-        Some(())
+        Ok(())
     }
 
     /// Reads the correction bit of the non-zero coefficient at `k` and applies it: one more
     /// bit of magnitude, at `bit`, away from zero.
     #[inline]
     fn correct(&mut self, k: usize, bits: &mut Bits<'_>, bit: i16) {
-        bits.refill();
-        let more = bits.peek(1) == 1;
-        bits.consume(1);
+        let more = bits.bit();
         if let Some(value) = self.kept(k) {
             if more && *value & bit == 0 {
                 // Saturating: a crafted file can bring a coefficient to the edge of 16 bits.
@@ -320,20 +353,24 @@ fn dc_first(
     prediction: &mut i32,
     low: u8,
     block: &mut Block<'_>,
-) -> Option<()> {
+) -> Result<(), Declined> {
     dc_difference(bits, table, prediction)?;
-    let value = i16::try_from(*prediction << low).ok()?;
+    let value = i16::try_from(*prediction << low).map_err(|_| TOO_LARGE)?;
     if let Some(dc) = block.kept(0) {
         *dc = value;
     }
-    Some(())
+    Ok(())
 }
+
+/// A coefficient past 16 bits, which no 8-bit image has.
+const TOO_LARGE: Declined = Declined::Damaged("a coefficient past 16 bits");
+
+/// Coefficients past the band a scan sends.
+const PAST_THE_BAND: Declined = Declined::Damaged("coefficients past the end of a band");
 
 /// A DC refinement: one more bit.
 fn dc_refine(bits: &mut Bits<'_>, low: u8, block: &mut Block<'_>) {
-    bits.refill();
-    let set = bits.peek(1) == 1;
-    bits.consume(1);
+    let set = bits.bit();
     if let Some(dc) = block.kept(0) {
         if set {
             *dc |= 1 << low;
@@ -349,15 +386,15 @@ fn ac_first(
     scan: &Scan,
     end_of_bands: &mut u32,
     block: &mut Block<'_>,
-) -> Option<()> {
+) -> Result<(), Declined> {
     if *end_of_bands > 0 {
         *end_of_bands -= 1;
-        return Some(());
+        return Ok(());
     }
     let mut k = scan.start;
     while k <= scan.end {
         bits.refill();
-        let symbol = bits.symbol(table)?;
+        let symbol = bits.symbol(table).ok_or(UNKNOWN_CODE)?;
         let (run, size) = (u32::from(symbol >> 4), u32::from(symbol & 0x0F));
         if size == 0 {
             if run < 15 {
@@ -368,20 +405,20 @@ fn ac_first(
             // Sixteen zeros, within the band.
             k += 16;
             if k > scan.end + 1 {
-                return None;
+                return Err(PAST_THE_BAND);
             }
             continue;
         }
         k += run as usize;
         if k > scan.end || size > 10 {
-            return None;
+            return Err(PAST_THE_BAND);
         }
         let value = extend(bits.peek(size), size);
         bits.consume(size);
         block.set(k, value << scan.low)?;
         k += 1;
     }
-    Some(())
+    Ok(())
 }
 
 /// The number of blocks an end-of-band symbol with run bits `run` (0..15) stands for: 2^run
@@ -403,18 +440,18 @@ fn ac_refine(
     scan: &Scan,
     end_of_bands: &mut u32,
     block: &mut Block<'_>,
-) -> Option<()> {
+) -> Result<(), Declined> {
     let bit = 1i16 << scan.low;
     let mut k = scan.start;
     if *end_of_bands == 0 {
         while k <= scan.end {
             bits.refill();
-            let symbol = bits.symbol(table)?;
+            let symbol = bits.symbol(table).ok_or(UNKNOWN_CODE)?;
             let (mut run, size) = (i32::from(symbol >> 4), symbol & 0x0F);
             let mut value = 0;
             if size != 0 {
                 if size != 1 {
-                    return None;
+                    return Err(Declined::Damaged("a refinement of more than one bit"));
                 }
                 let positive = bits.peek(1) == 1;
                 bits.consume(1);
@@ -445,7 +482,7 @@ fn ac_refine(
             }
             if value != 0 {
                 if k > scan.end {
-                    return None;
+                    return Err(PAST_THE_BAND);
                 }
                 block.set(k, value)?;
             }
@@ -462,5 +499,5 @@ fn ac_refine(
         }
         *end_of_bands -= 1;
     }
-    Some(())
+    Ok(())
 }
