@@ -35,7 +35,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{bail, Context, Result};
 use userphoto::{Format, Options};
 
-pub use manifest::{Problem, Record, RenderOptions, Source, Status, Written};
+pub use manifest::{Problem, ProblemKind, Record, RenderOptions, Source, Status, Written};
 pub use report::{ProgressMode, Summary};
 pub use scan::Shard;
 
@@ -247,9 +247,12 @@ fn process_group(context: &Job<'_>, group: &scan::Group) -> Result<Vec<Record>> 
             Ok((None, size)) => {
                 let (kind, message) = if size == 0 {
                     let error = userphoto::Error::Empty;
-                    (error.kind().as_str(), error.to_string())
+                    (ProblemKind::Library(error.kind()), error.to_string())
                 } else {
-                    ("UnknownFormat", "not a supported image format".to_owned())
+                    (
+                        ProblemKind::Library(userphoto::ErrorKind::UnknownFormat),
+                        "not a supported image format".to_owned(),
+                    )
                 };
                 records.push(record_problem(
                     context,
@@ -265,7 +268,7 @@ fn process_group(context: &Job<'_>, group: &scan::Group) -> Result<Vec<Record>> 
                 &group.key,
                 input,
                 Status::Rejected,
-                "Unreadable",
+                ProblemKind::Unreadable,
                 format!("{error:#}"),
             )),
         }
@@ -288,7 +291,7 @@ fn process_group(context: &Job<'_>, group: &scan::Group) -> Result<Vec<Record>> 
                     &group.key,
                     image,
                     Status::Rejected,
-                    "Conflict",
+                    ProblemKind::Conflict,
                     message,
                 ));
             }
@@ -316,7 +319,7 @@ fn record_problem(
     key: &str,
     input: &scan::Input,
     status: Status,
-    kind: &str,
+    kind: ProblemKind,
     message: String,
 ) -> Record {
     let size = fs::metadata(&input.path).map_or(0, |m| m.len());
@@ -330,10 +333,7 @@ fn record_problem(
         status,
         source: None,
         renditions: Vec::new(),
-        error: Some(Problem {
-            kind: kind.to_owned(),
-            message,
-        }),
+        error: Some(Problem { kind, message }),
     }
 }
 
@@ -346,10 +346,16 @@ fn reusable(record: &Record, context: &Job<'_>, key: &str) -> bool {
             Status::Ingested | Status::UpToDate => {
                 output::intact(context.out_dir, key, &record.renditions)
             }
-            Status::Rejected | Status::Skipped => record
-                .error
-                .as_ref()
-                .is_some_and(|e| e.kind != "Conflict" && e.kind != "Unreadable"),
+            Status::Rejected | Status::Skipped => match record.error.as_ref().map(|e| &e.kind) {
+                // A verdict on the bytes (and the options) alone.
+                Some(ProblemKind::Library(_) | ProblemKind::Internal) => true,
+                // A verdict on the neighbours or the filesystem, which may have changed; or a
+                // kind this build does not know.
+                Some(
+                    ProblemKind::Conflict | ProblemKind::Unreadable | ProblemKind::Unrecognised(_),
+                )
+                | None => false,
+            },
         }
 }
 
@@ -379,7 +385,7 @@ fn process_one(context: &Job<'_>, key: &str, input: &scan::Input) -> Result<Reco
             key,
             input,
             Status::Rejected,
-            "Unreadable",
+            ProblemKind::Unreadable,
             format!("{error:#}"),
         )
     };
@@ -475,14 +481,14 @@ fn process_one(context: &Job<'_>, key: &str, input: &scan::Input) -> Result<Reco
                 Status::Rejected
             };
             record.error = Some(Problem {
-                kind: error.kind().as_str().to_owned(),
+                kind: ProblemKind::Library(error.kind()),
                 message: error.to_string(),
             });
         }
         Err(_) => {
             record.status = Status::Rejected;
             record.error = Some(Problem {
-                kind: "Internal".to_owned(),
+                kind: ProblemKind::Internal,
                 message: "rendering this photo panicked: a bug in userphoto".to_owned(),
             });
         }
