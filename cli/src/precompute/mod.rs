@@ -75,6 +75,35 @@ pub struct Config {
 pub fn run(config: &Config) -> Result<Summary> {
     let start = Instant::now();
     let started_at = SystemTime::now();
+    let out_dir = &config.out_dir;
+    let canonical_out = prepare_directories(config)?;
+    let names = manifest::Names::new(config.shard);
+    let lock = lock_shard(out_dir, &names)?;
+    let groups = list_inputs(config, &canonical_out, &names)?;
+    let previous = manifest::load_previous(out_dir, &names);
+    let mut journal = manifest::Journal::open(out_dir, &names)?;
+
+    let context = Job {
+        out_dir,
+        options: &config.options,
+        render: RenderOptions::of(&config.options),
+        previous: &previous,
+        trust_before: started_at.checked_sub(TRUSTED_AGE),
+    };
+    let mut outcome = render_all(config, &context, &groups, &mut journal)?;
+    if config.prune {
+        prune(config, &mut outcome);
+    }
+    let mut summary = finish(out_dir, &names, outcome)?;
+    summary.elapsed = start.elapsed();
+    drop(lock);
+    Ok(summary)
+}
+
+/// Checks that `in_dir` is a directory, creates `out_dir` when it is missing, and makes sure
+/// the two are not the same directory. Returns `out_dir` resolved, which the listing leaves
+/// out (it may lie inside `in_dir`).
+fn prepare_directories(config: &Config) -> Result<PathBuf> {
     if !config.in_dir.is_dir() {
         bail!("{} is not a directory", config.in_dir.display());
     }
@@ -88,8 +117,12 @@ pub fn run(config: &Config) -> Result<Summary> {
     if canonical_in == canonical_out {
         bail!("the output directory must not be the input directory");
     }
+    Ok(canonical_out)
+}
 
-    let names = manifest::Names::new(config.shard);
+/// Takes the lock of this shard in `out_dir`, or fails when another run holds it. The lock
+/// holds as long as the returned file is open.
+fn lock_shard(out_dir: &Path, names: &manifest::Names) -> Result<fs::File> {
     let lock_path = out_dir.join(names.lock());
     let lock = fs::File::create(&lock_path).with_context(|| {
         format!(
@@ -109,18 +142,56 @@ pub fn run(config: &Config) -> Result<Summary> {
             }
         }
     }
+    Ok(lock)
+}
 
-    let inputs = scan::list(&config.in_dir, config.recursive, Some(&canonical_out))?;
+/// Lists this shard's inputs, grouped by output directory and sorted by it, and deletes the
+/// temporary folders a killed run of this shard left next to those directories (and at the
+/// top of `out_dir`). Only this shard's leftovers are touched: the lock says no other run of
+/// it is working.
+fn list_inputs(
+    config: &Config,
+    canonical_out: &Path,
+    names: &manifest::Names,
+) -> Result<Vec<scan::Group>> {
+    let inputs = scan::list(&config.in_dir, config.recursive, Some(canonical_out))?;
     let groups = scan::group(inputs, config.shard);
     let parents: BTreeSet<String> = groups
         .iter()
         .map(|g| g.key.rsplit_once('/').map_or("", |(p, _)| p).to_owned())
         .chain([String::new()])
         .collect();
-    output::clean_leftovers(out_dir, &parents, config.shard, &names.temp_prefix())?;
-    let previous = manifest::load_previous(out_dir, &names);
-    let mut journal = manifest::Journal::open(out_dir, &names)?;
+    output::clean_leftovers(
+        &config.out_dir,
+        &parents,
+        config.shard,
+        &names.temp_prefix(),
+    )?;
+    Ok(groups)
+}
 
+/// What the workers did: a record for each input finished (journaled as it came), their
+/// counts, and the first error that stopped the run, if any.
+struct Outcome {
+    records: Vec<Record>,
+    summary: Summary,
+    fatal: Option<anyhow::Error>,
+}
+
+/// Handles every group on a pool of `config.jobs` workers, showing progress. Every finished
+/// record is appended to `journal` as soon as it arrives, so a run killed at any point keeps
+/// what it finished. After an error (the outputs or the journal cannot be written) no worker
+/// takes a new input; what was finished is still returned, with the error.
+///
+/// # Errors
+///
+/// Only when the worker threads cannot be started.
+fn render_all(
+    config: &Config,
+    context: &Job<'_>,
+    groups: &[scan::Group],
+    journal: &mut manifest::Journal,
+) -> Result<Outcome> {
     let jobs = config
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -130,93 +201,126 @@ pub fn run(config: &Config) -> Result<Summary> {
         .thread_name(|i| format!("precompute-{i}"))
         .build()
         .context("cannot start the worker threads")?;
-
-    let context = Job {
-        out_dir,
-        options: &config.options,
-        render: RenderOptions::of(&config.options),
-        previous: &previous,
-        trust_before: started_at.checked_sub(TRUSTED_AGE),
-    };
     let total: u64 = groups.iter().map(|g| g.inputs.len() as u64).sum();
     let mut progress = report::Progress::new(config.progress, total);
-    let mut summary = Summary::default();
-    // Bounded by the files listed in IN_DIR: one record each, however they are read.
-    #[allow(clippy::disallowed_methods)]
-    let mut records: Vec<Record> = Vec::with_capacity(total as usize);
-    let mut fatal: Option<anyhow::Error> = None;
-
-    let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let (sender, receiver) = mpsc::channel::<Result<Vec<Record>>>();
-    std::thread::scope(|threads| {
-        let (groups, context, next, stop) = (&groups, &context, &next, &stop);
-        threads.spawn(move || {
-            // One long-lived task per job: each renders one photo at a time, so no more than
-            // `jobs` photos are ever held in memory. The library's own per-size parallelism
-            // runs on the same pool.
-            pool.scope(|scope| {
-                for _ in 0..jobs {
-                    let sender = sender.clone();
-                    scope.spawn(move |_| {
-                        while !stop.load(Ordering::Relaxed) {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(group) = groups.get(i) else { break };
-                            let result = process_group(context, group);
-                            if result.is_err() {
-                                stop.store(true, Ordering::Relaxed);
-                            }
-                            if sender.send(result).is_err() {
-                                break;
-                            }
-                        }
-                    });
-                }
-            });
-        });
-        let tick = progress.tick_interval();
-        loop {
-            match receiver.recv_timeout(tick) {
-                Ok(Ok(done)) => {
-                    for record in &done {
-                        if let Err(error) = journal.append(record) {
-                            stop.store(true, Ordering::Relaxed);
-                            fatal.get_or_insert(error);
-                        }
-                        summary.count(record);
-                    }
-                    progress.advance(done.len() as u64, &done);
-                    records.extend(done);
-                }
-                Ok(Err(error)) => {
-                    fatal.get_or_insert(error);
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => progress.tick(),
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            }
-        }
+    let outcome = std::thread::scope(|threads| {
+        let stop = &stop;
+        threads.spawn(move || work(pool, jobs, context, groups, stop, sender));
+        collect(&receiver, journal, &mut progress, stop, total)
     });
     progress.finish();
+    Ok(outcome)
+}
 
-    if fatal.is_none() && config.prune {
-        let keep: HashSet<String> = records
-            .iter()
-            .filter(|r| r.status != Status::Skipped)
-            .map(|r| r.output.clone())
-            .collect();
-        match output::prune(out_dir, &keep, config.recursive, config.shard) {
-            Ok(pruned) => summary.pruned = pruned,
-            Err(error) => fatal = Some(error),
+/// The workers: `jobs` long-lived tasks on `pool`, each taking the next group, handling it and
+/// sending the result, until the groups run out or `stop` is set (which a task does itself
+/// when its group fails). Each task renders one photo at a time, so no more than `jobs` photos
+/// are ever held in memory; the library's own per-size parallelism runs on the same pool.
+/// Returns when every task has ended, dropping the last sender.
+fn work(
+    pool: rayon::ThreadPool,
+    jobs: usize,
+    context: &Job<'_>,
+    groups: &[scan::Group],
+    stop: &AtomicBool,
+    sender: mpsc::Sender<Result<Vec<Record>>>,
+) {
+    let next = AtomicUsize::new(0);
+    let next = &next;
+    pool.scope(|scope| {
+        for _ in 0..jobs {
+            let sender = sender.clone();
+            scope.spawn(move |_| {
+                while !stop.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(group) = groups.get(i) else { break };
+                    let result = process_group(context, group);
+                    if result.is_err() {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    if sender.send(result).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// Takes the workers' results until every worker is done: journals each record, counts it and
+/// shows it. Keeps the first error; a journal that cannot be written also sets `stop`.
+fn collect(
+    receiver: &mpsc::Receiver<Result<Vec<Record>>>,
+    journal: &mut manifest::Journal,
+    progress: &mut report::Progress,
+    stop: &AtomicBool,
+    total: u64,
+) -> Outcome {
+    let mut outcome = Outcome {
+        // Bounded by the files listed in IN_DIR: one record each, however they are read.
+        #[allow(clippy::disallowed_methods)]
+        records: Vec::with_capacity(total as usize),
+        summary: Summary::default(),
+        fatal: None,
+    };
+    let tick = progress.tick_interval();
+    loop {
+        match receiver.recv_timeout(tick) {
+            Ok(Ok(done)) => {
+                for record in &done {
+                    if let Err(error) = journal.append(record) {
+                        stop.store(true, Ordering::Relaxed);
+                        outcome.fatal.get_or_insert(error);
+                    }
+                    outcome.summary.count(record);
+                }
+                progress.advance(done.len() as u64, &done);
+                outcome.records.extend(done);
+            }
+            Ok(Err(error)) => {
+                outcome.fatal.get_or_insert(error);
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => progress.tick(),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return outcome,
         }
     }
-    records.sort_by(|a, b| a.path.cmp(&b.path));
+}
+
+/// `--prune`, when the run went well so far: removes the output directories of this shard that
+/// no input of this run claims (a skipped input claims none), and lists them in the summary.
+/// A failure to remove one becomes the run's error.
+fn prune(config: &Config, outcome: &mut Outcome) {
+    if outcome.fatal.is_some() {
+        return;
+    }
+    let keep: HashSet<String> = outcome
+        .records
+        .iter()
+        .filter(|r| r.status != Status::Skipped)
+        .map(|r| r.output.clone())
+        .collect();
+    match output::prune(&config.out_dir, &keep, config.recursive, config.shard) {
+        Ok(pruned) => outcome.summary.pruned = pruned,
+        Err(error) => outcome.fatal = Some(error),
+    }
+}
+
+/// Writes the manifest of a run that went well (which also removes the journal) and returns
+/// its summary; after an error, returns the error and leaves the journal for the next run.
+fn finish(out_dir: &Path, names: &manifest::Names, outcome: Outcome) -> Result<Summary> {
+    let Outcome {
+        mut records,
+        mut summary,
+        fatal,
+    } = outcome;
     if let Some(error) = fatal {
         // What was finished is in the journal, which the next run reads.
         return Err(error.context("the run stopped; the photos finished so far are kept"));
     }
-    summary.manifest = manifest::write(out_dir, &names, &records)?;
-    summary.elapsed = start.elapsed();
-    drop(lock);
+    records.sort_by(|a, b| a.path.cmp(&b.path));
+    summary.manifest = manifest::write(out_dir, names, &records)?;
     Ok(summary)
 }
 
