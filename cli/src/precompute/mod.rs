@@ -346,63 +346,70 @@ fn process_group(context: &Job<'_>, group: &scan::Group) -> Result<Vec<Record>> 
     let mut records = Vec::new();
     let mut images = Vec::new();
     for input in &group.inputs {
-        match sniff_file(&input.path) {
-            Ok((Some(_), _)) => images.push(input),
-            Ok((None, size)) => {
-                let (kind, message) = if size == 0 {
-                    let error = userphoto::Error::Empty;
-                    (ProblemKind::Library(error.kind()), error.to_string())
-                } else {
-                    (
-                        ProblemKind::Library(userphoto::ErrorKind::UnknownFormat),
-                        "not a supported image format".to_owned(),
-                    )
-                };
-                records.push(record_problem(
-                    context,
-                    &group.key,
-                    input,
-                    Status::Skipped,
-                    kind,
-                    message,
-                ));
-            }
-            Err(error) => records.push(record_problem(
-                context,
-                &group.key,
-                input,
-                Status::Rejected,
-                ProblemKind::Unreadable,
-                format!("{error:#}"),
-            )),
+        match screen(context, &group.key, input) {
+            Some(record) => records.push(record),
+            None => images.push(input),
         }
     }
     match (images.as_slice(), &group.clash) {
         ([only], None) => records.push(process_one(context, &group.key, only)?),
-        (images, clash) => {
-            let names: Vec<&str> = images.iter().map(|i| i.rel.as_str()).collect();
-            for image in images {
-                let message = match clash {
-                    Some(clash) => format!("{} cannot be written: {clash}", image.rel),
-                    None => format!(
-                        "{} all map to the output directory {}; rename all but one",
-                        names.join(", "),
-                        group.key
-                    ),
-                };
-                records.push(record_problem(
-                    context,
-                    &group.key,
-                    image,
-                    Status::Rejected,
-                    ProblemKind::Conflict,
-                    message,
-                ));
-            }
-        }
+        (images, _) => records.extend(conflicts(context, group, images)),
     }
     records.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(records)
+}
+
+/// Looks at the first bytes of an input that shares its output directory. `None` when they
+/// are an image's; otherwise the input's record: skipped as empty or as no image format, or
+/// rejected as `Unreadable`.
+fn screen(context: &Job<'_>, key: &str, input: &scan::Input) -> Option<Record> {
+    let (status, kind, message) = match sniff_file(&input.path) {
+        Ok((Some(_), _)) => return None,
+        Ok((None, 0)) => {
+            let error = userphoto::Error::Empty;
+            let kind = ProblemKind::Library(error.kind());
+            (Status::Skipped, kind, error.to_string())
+        }
+        Ok((None, _)) => (
+            Status::Skipped,
+            ProblemKind::Library(userphoto::ErrorKind::UnknownFormat),
+            "not a supported image format".to_owned(),
+        ),
+        Err(error) => (
+            Status::Rejected,
+            ProblemKind::Unreadable,
+            format!("{error:#}"),
+        ),
+    };
+    Some(record_problem(context, key, input, status, kind, message))
+}
+
+/// The images of a group that cannot all have its output directory, each rejected as a
+/// `Conflict`: the message names the clash that makes the directory unusable, or else every
+/// image that wants it.
+fn conflicts(context: &Job<'_>, group: &scan::Group, images: &[&scan::Input]) -> Vec<Record> {
+    let names: Vec<&str> = images.iter().map(|i| i.rel.as_str()).collect();
+    images
+        .iter()
+        .map(|image| {
+            let message = match &group.clash {
+                Some(clash) => format!("{} cannot be written: {clash}", image.rel),
+                None => format!(
+                    "{} all map to the output directory {}; rename all but one",
+                    names.join(", "),
+                    group.key
+                ),
+            };
+            record_problem(
+                context,
+                &group.key,
+                image,
+                Status::Rejected,
+                ProblemKind::Conflict,
+                message,
+            )
+        })
+        .collect()
 }
 
 /// Reads the first bytes of a file: its format, if any, and its length.
