@@ -425,6 +425,7 @@ fn sniff_file(path: &Path) -> Result<(Option<Format>, u64)> {
     Ok((Format::sniff(&head), size))
 }
 
+/// The record of an input that is not rendered: `status`, with a problem of `kind`.
 fn record_problem(
     context: &Job<'_>,
     key: &str,
@@ -470,15 +471,51 @@ fn reusable(record: &Record, context: &Job<'_>, key: &str) -> bool {
         }
 }
 
+/// What the file system says about an input, looked at before its bytes.
+struct Stat {
+    /// Its length in bytes.
+    size: u64,
+    /// Its modification time in nanoseconds since 1970, when the system gives one.
+    mtime_ns: Option<u64>,
+    /// The same, only when it is at least [`TRUSTED_AGE`] older than the run's start: the
+    /// time a record may keep for later runs.
+    trusted_mtime: Option<u64>,
+}
+
+impl Stat {
+    /// Reads the metadata of the file at `path`; modification times before `trust_before`
+    /// are trusted.
+    fn of(path: &Path, trust_before: Option<SystemTime>) -> Result<Stat> {
+        let meta = fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let modified = meta.modified().ok();
+        let mtime_ns = modified
+            .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .and_then(|d| u64::try_from(d.as_nanos()).ok());
+        let trusted_mtime = mtime_ns
+            .filter(|_| matches!((modified, trust_before), (Some(m), Some(before)) if m < before));
+        Ok(Stat {
+            size: meta.len(),
+            mtime_ns,
+            trusted_mtime,
+        })
+    }
+
+    /// Whether `record` recorded this length and modification time, so that the content can
+    /// be taken as unchanged without reading it.
+    fn matches(&self, record: &Record) -> bool {
+        record.size == self.size && record.mtime_ns.is_some() && record.mtime_ns == self.mtime_ns
+    }
+}
+
 /// The earlier verdict, carried over to this run.
-fn carry_over(previous: &Record, size: u64, mtime_ns: Option<u64>) -> Record {
+fn carry_over(previous: &Record, stat: &Stat) -> Record {
     let status = match previous.status {
         Status::Ingested | Status::UpToDate => Status::UpToDate,
         other => other,
     };
     Record {
-        size,
-        mtime_ns,
+        size: stat.size,
+        mtime_ns: stat.trusted_mtime,
         status,
         ..previous.clone()
     }
@@ -488,7 +525,10 @@ fn hash_of(bytes: &[u8]) -> String {
     format!("crc32:{:08X}", crc32fast::hash(bytes))
 }
 
-/// One input that owns its output directory.
+/// One input that owns its output directory. An earlier verdict is reused when the content
+/// is unchanged (the same length and modification time, or else the same length and hash)
+/// and the verdict is [`reusable`]; otherwise the input is rendered. An `Err` is a failure to
+/// write the outputs, which stops the run.
 fn process_one(context: &Job<'_>, key: &str, input: &scan::Input) -> Result<Record> {
     let unreadable = |error: anyhow::Error| {
         record_problem(
@@ -500,56 +540,47 @@ fn process_one(context: &Job<'_>, key: &str, input: &scan::Input) -> Result<Reco
             format!("{error:#}"),
         )
     };
-    let meta = match fs::metadata(&input.path) {
-        Ok(meta) => meta,
-        Err(error) => {
-            return Ok(unreadable(
-                anyhow::Error::new(error).context(format!("cannot read {}", input.path.display())),
-            ))
-        }
+    let stat = match Stat::of(&input.path, context.trust_before) {
+        Ok(stat) => stat,
+        Err(error) => return Ok(unreadable(error)),
     };
-    let size = meta.len();
-    let modified = meta.modified().ok();
-    let mtime_ns = modified
-        .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
-        .and_then(|d| u64::try_from(d.as_nanos()).ok());
-    let trusted_mtime = mtime_ns.filter(
-        |_| matches!((modified, context.trust_before), (Some(m), Some(before)) if m < before),
-    );
     let previous = context.previous.get(&input.rel);
-
     // Same length and modification time as recorded: the content is taken as unchanged.
-    if let Some(previous) = previous {
-        if previous.size == size
-            && previous.mtime_ns.is_some()
-            && previous.mtime_ns == mtime_ns
-            && reusable(previous, context, key)
-        {
-            return Ok(carry_over(previous, size, trusted_mtime));
-        }
+    if let Some(previous) = previous.filter(|p| stat.matches(p) && reusable(p, context, key)) {
+        return Ok(carry_over(previous, &stat));
     }
 
-    let bytes =
-        match crate::ingest::read_limited(&input.path, context.options.limits.max_input_bytes) {
-            Ok(bytes) => bytes,
-            Err(error) => return Ok(unreadable(error)),
-        };
+    let limit = context.options.limits.max_input_bytes;
+    let bytes = match crate::ingest::read_limited(&input.path, limit) {
+        Ok(bytes) => bytes,
+        Err(error) => return Ok(unreadable(error)),
+    };
     let hash = hash_of(&bytes);
     // Same content as recorded (only the modification time moved).
-    if let Some(previous) = previous {
-        if previous.size == size
-            && previous.hash.as_deref() == Some(hash.as_str())
-            && reusable(previous, context, key)
-        {
-            return Ok(carry_over(previous, size, trusted_mtime));
-        }
+    let same_content = |p: &Record| p.size == stat.size && p.hash.as_deref() == Some(hash.as_str());
+    if let Some(previous) = previous.filter(|p| same_content(p) && reusable(p, context, key)) {
+        return Ok(carry_over(previous, &stat));
     }
+    render(context, key, input, &stat, hash, bytes)
+}
 
+/// Renders an input's `bytes` (let go of as soon as the library is done with them) and, when
+/// they make a photo, replaces its output directory with the renditions. The record says
+/// `Ingested`; or `Skipped` or `Rejected` with the library's error; or `Rejected` as
+/// `Internal` when the library panicked. An `Err` is a failure to write the outputs.
+fn render(
+    context: &Job<'_>,
+    key: &str,
+    input: &scan::Input,
+    stat: &Stat,
+    hash: String,
+    bytes: Vec<u8>,
+) -> Result<Record> {
     let mut record = Record {
         path: input.rel.clone(),
         output: key.to_owned(),
-        size,
-        mtime_ns: trusted_mtime,
+        size: stat.size,
+        mtime_ns: stat.trusted_mtime,
         hash: Some(hash),
         options: context.render.clone(),
         status: Status::Skipped,
@@ -564,21 +595,10 @@ fn process_one(context: &Job<'_>, key: &str, input: &scan::Input) -> Result<Reco
     match rendered {
         Ok(Ok(set)) => {
             output::replace(context.out_dir, key, &set)?;
-            let source = set.source();
+            let (source, renditions) = describe(&set);
             record.status = Status::Ingested;
-            record.source = Some(Source {
-                format: source.format.name().to_owned(),
-                width: source.width,
-                height: source.height,
-            });
-            record.renditions = set
-                .iter()
-                .map(|r| Written {
-                    size: r.size().name().to_owned(),
-                    bytes: r.bytes().len() as u64,
-                    etag: r.etag(),
-                })
-                .collect();
+            record.source = Some(source);
+            record.renditions = renditions;
         }
         Ok(Err(error)) => {
             // Bytes of no image format (or none at all) are not photos: skipped, not rejected.
@@ -605,4 +625,24 @@ fn process_one(context: &Job<'_>, key: &str, input: &scan::Input) -> Result<Reco
         }
     }
     Ok(record)
+}
+
+/// What the manifest records of a rendered photo: the source as the library saw it, and the
+/// files written, ascending.
+fn describe(set: &userphoto::PhotoSet) -> (Source, Vec<Written>) {
+    let source = set.source();
+    let source = Source {
+        format: source.format.name().to_owned(),
+        width: source.width,
+        height: source.height,
+    };
+    let renditions = set
+        .iter()
+        .map(|r| Written {
+            size: r.size().name().to_owned(),
+            bytes: r.bytes().len() as u64,
+            etag: r.etag(),
+        })
+        .collect();
+    (source, renditions)
 }
