@@ -279,6 +279,48 @@ fn a_mixed_directory_renders_the_good_and_names_the_bad() {
 }
 
 #[test]
+fn a_remembered_rejection_is_reused_unless_its_kind_is_unrecognised() {
+    let input = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let truncated = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0];
+    fs::write(input.path().join("known.jpg"), truncated).unwrap();
+    fs::write(input.path().join("unknown.jpg"), truncated).unwrap();
+    let first = precompute(&[&input.path(), &out.path(), &"--quiet"]);
+    assert_eq!(first.status.code(), Some(1));
+    let records = manifest(out.path(), "manifest.jsonl");
+    assert_eq!(kind(&records["known.jpg"]), "Corrupt");
+    assert_eq!(kind(&records["unknown.jpg"]), "Corrupt");
+
+    // As if another build had written the manifest: a message of its own for a known kind,
+    // and a kind this build has never heard of.
+    let edited: String = records
+        .values()
+        .map(|record| {
+            let mut record = record.clone();
+            if record["path"] == "known.jpg" {
+                record["error"]["message"] = "as recorded".into();
+            } else {
+                record["error"]["kind"] = "FromANewerBuild".into();
+            }
+            format!("{record}\n")
+        })
+        .collect();
+    fs::write(out.path().join("manifest.jsonl"), edited).unwrap();
+
+    let second = precompute(&[&input.path(), &out.path(), &"--quiet"]);
+    assert_eq!(second.status.code(), Some(1));
+    let records = manifest(out.path(), "manifest.jsonl");
+    assert_eq!(status(&records["known.jpg"]), "rejected");
+    assert_eq!(kind(&records["known.jpg"]), "Corrupt");
+    assert_eq!(
+        records["known.jpg"]["error"]["message"], "as recorded",
+        "carried over"
+    );
+    assert_eq!(status(&records["unknown.jpg"]), "rejected");
+    assert_eq!(kind(&records["unknown.jpg"]), "Corrupt", "judged again");
+}
+
+#[test]
 fn a_rerun_rewrites_nothing_and_a_change_redoes_only_that_photo() {
     let input = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();

@@ -88,12 +88,75 @@ pub struct Written {
 /// Why an input was rejected or skipped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
-    /// The error kind: one of the library's (`Corrupt`, `TooSmall`, …), or `Conflict` (two
-    /// inputs want the same output directory), `Unreadable` (the file could not be read) or
-    /// `Internal` (a bug: the library panicked).
-    pub kind: String,
+    /// The kind of problem, written as its name.
+    pub kind: ProblemKind,
     /// What was wrong, in words.
     pub message: String,
+}
+
+/// The kind of a [`Problem`]: the library's reason for rejecting the bytes, or one of the
+/// command's own. The manifest writes it as its name (`"TooSmall"`, `"Conflict"`, …).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ProblemKind {
+    /// The library's verdict on the bytes (`Corrupt`, `TooSmall`, …; `UnknownFormat` and
+    /// `Empty` for files that are not images).
+    Library(userphoto::ErrorKind),
+    /// Two inputs want the same output directory, or the directory cannot be used.
+    Conflict,
+    /// The file could not be read.
+    Unreadable,
+    /// A bug: the library panicked on this input.
+    Internal,
+    /// A name this build does not know, read from a manifest that another build wrote. It is
+    /// kept as it was written; a record with such a kind is never reused.
+    Unrecognised(String),
+}
+
+impl ProblemKind {
+    /// The kind's name, as the manifest writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ProblemKind::Library(kind) => kind.as_str(),
+            ProblemKind::Conflict => "Conflict",
+            ProblemKind::Unreadable => "Unreadable",
+            ProblemKind::Internal => "Internal",
+            ProblemKind::Unrecognised(name) => name,
+        }
+    }
+
+    /// The kind named `name`; [`Unrecognised`](ProblemKind::Unrecognised) for a name that is
+    /// none of this build's kinds.
+    pub fn from_name(name: &str) -> ProblemKind {
+        let own = [
+            ProblemKind::Conflict,
+            ProblemKind::Unreadable,
+            ProblemKind::Internal,
+        ];
+        let library = userphoto::ErrorKind::ALL.map(ProblemKind::Library);
+        own.into_iter()
+            .chain(library)
+            .find(|kind| kind.as_str() == name)
+            .unwrap_or_else(|| ProblemKind::Unrecognised(name.to_owned()))
+    }
+}
+
+impl std::fmt::Display for ProblemKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ProblemKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ProblemKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Ok(ProblemKind::from_name(&name))
+    }
 }
 
 /// One line of the manifest.
@@ -253,4 +316,47 @@ pub fn write(out_dir: &Path, names: &Names, records: &[Record]) -> Result<PathBu
         }
     }
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(kind: ProblemKind) -> Problem {
+        Problem {
+            kind,
+            message: "what was wrong".to_owned(),
+        }
+    }
+
+    #[test]
+    fn every_problem_kind_round_trips_through_its_name() {
+        let own = [
+            (ProblemKind::Conflict, "Conflict"),
+            (ProblemKind::Unreadable, "Unreadable"),
+            (ProblemKind::Internal, "Internal"),
+        ];
+        let library =
+            userphoto::ErrorKind::ALL.map(|kind| (ProblemKind::Library(kind), kind.as_str()));
+        for (kind, name) in own.into_iter().chain(library) {
+            let json = serde_json::to_string(&problem(kind.clone())).unwrap();
+            assert_eq!(
+                json,
+                format!(r#"{{"kind":"{name}","message":"what was wrong"}}"#)
+            );
+            let back: Problem = serde_json::from_str(&json).unwrap();
+            assert_eq!(back.kind, kind, "{name}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_kind_loads_and_is_written_back_as_it_was() {
+        let json = r#"{"kind":"SomethingNew","message":"what was wrong"}"#;
+        let loaded: Problem = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            loaded.kind,
+            ProblemKind::Unrecognised("SomethingNew".to_owned())
+        );
+        assert_eq!(serde_json::to_string(&loaded).unwrap(), json);
+    }
 }

@@ -201,7 +201,7 @@ impl Summary {
             record
                 .error
                 .as_ref()
-                .map_or_else(|| "Unknown".to_owned(), |e| e.kind.clone())
+                .map_or_else(|| "Unknown".to_owned(), |e| e.kind.to_string())
         };
         match record.status {
             Status::Ingested => self.ingested += 1,
