@@ -91,6 +91,20 @@ pub enum Error {
         #[source]
         source: Cause,
     },
+
+    /// A decoder or userphoto itself panicked on this upload. The panic was contained and
+    /// nothing was rendered; the upload is most likely malformed in a way some code did not
+    /// expect, which is a bug in userphoto or a dependency worth reporting with the file.
+    #[error(
+        "the {format} file could not be read: a decoder failed unexpectedly ({detail}); this is \
+         a bug in userphoto, please report it with the file"
+    )]
+    Internal {
+        /// The recognised format.
+        format: Format,
+        /// What the panic said.
+        detail: String,
+    },
 }
 
 /// The kind of an [`Error`], without its details: what a server maps to a status code.
@@ -113,11 +127,13 @@ pub enum ErrorKind {
     TooSmall,
     /// See [`Error::Encode`].
     Encode,
+    /// See [`Error::Internal`].
+    Internal,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 8] = [
+    pub const ALL: [ErrorKind; 9] = [
         ErrorKind::Empty,
         ErrorKind::TooLarge,
         ErrorKind::UnknownFormat,
@@ -126,6 +142,7 @@ impl ErrorKind {
         ErrorKind::DimensionsTooLarge,
         ErrorKind::TooSmall,
         ErrorKind::Encode,
+        ErrorKind::Internal,
     ];
 
     /// The stable name of the kind, as SPEC §6 writes it: `"TooSmall"`.
@@ -139,6 +156,7 @@ impl ErrorKind {
             ErrorKind::DimensionsTooLarge => "DimensionsTooLarge",
             ErrorKind::TooSmall => "TooSmall",
             ErrorKind::Encode => "Encode",
+            ErrorKind::Internal => "Internal",
         }
     }
 }
@@ -161,6 +179,7 @@ impl Error {
             Error::DimensionsTooLarge { .. } => ErrorKind::DimensionsTooLarge,
             Error::TooSmall { .. } => ErrorKind::TooSmall,
             Error::Encode { .. } => ErrorKind::Encode,
+            Error::Internal { .. } => ErrorKind::Internal,
         }
     }
 

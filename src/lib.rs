@@ -105,9 +105,15 @@ pub const PIPELINE_VERSION: &str = concat!(
 /// An [`Error`] naming the problem: [`Empty`](Error::Empty), [`TooLarge`](Error::TooLarge),
 /// [`UnknownFormat`](Error::UnknownFormat), [`Unsupported`](Error::Unsupported),
 /// [`Corrupt`](Error::Corrupt), [`DimensionsTooLarge`](Error::DimensionsTooLarge) or
-/// [`TooSmall`](Error::TooSmall). Bad input never panics.
+/// [`TooSmall`](Error::TooSmall). Bad input never panics: should a decoder panic all the same,
+/// the panic is contained and the answer is [`Internal`](Error::Internal).
 pub fn ingest(bytes: &[u8], options: &Options) -> Result<PhotoSet, Error> {
     let format = recognise(bytes, &options.limits)?;
+    contained(format, || render(bytes, format, options))
+}
+
+/// Every step of [`ingest`] after the format is known.
+fn render(bytes: &[u8], format: Format, options: &Options) -> Result<PhotoSet, Error> {
     let decoded = decode::decode(bytes, format, &options.limits)?;
     let source = SourceInfo {
         format,
@@ -126,6 +132,22 @@ pub fn ingest(bytes: &[u8], options: &Options) -> Result<PhotoSet, Error> {
         .into_iter()
         .collect::<Result<Vec<_>, Error>>()?;
     Ok(PhotoSet::new(renditions, source))
+}
+
+/// Runs `work` on a file of `format`, turning a panic anywhere in it (a decoder's assertion
+/// on a file it did not expect, or a bug of ours), on this thread or on the rayon tasks it
+/// started, into [`Error::Internal`]: no panic crosses [`ingest`], so a server or a batch job
+/// that calls it keeps going. Nothing `work` built survives a panic (it owns no shared state),
+/// so unwinding through it is safe.
+fn contained<T>(format: Format, work: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic with no message".to_owned());
+        Err(Error::Internal { format, detail })
+    })
 }
 
 /// The format of `bytes`, once they are known to be neither empty nor over the input limit.
@@ -147,64 +169,38 @@ fn recognise(bytes: &[u8], limits: &Limits) -> Result<Format, Error> {
 /// targets (`fuzz/`), so the hot path can be timed, and the decoders fuzzed, alone. Not part
 /// of the stable API.
 #[doc(hidden)]
-pub mod bench_support {
-    use crate::geometry::Rect;
-    use crate::raster::{Channels, Pixels, Raster};
-    use crate::{Error, Options, PhotoSize};
+pub mod bench_support;
 
-    /// Runs the steps of [`ingest`](crate::ingest) up to and including the conversion to
-    /// sRGB, with the same checks, and gives the width and height of the decoded pixels: what
-    /// every size would then be resampled from.
-    pub fn decode(bytes: &[u8], options: &Options) -> Result<(u32, u32), Error> {
-        let format = crate::recognise(bytes, &options.limits)?;
-        let decoded = crate::decode::decode(bytes, format, &options.limits)?;
-        let pixels =
-            crate::color::to_srgb(decoded.pixels, decoded.icc.as_deref(), options.background);
-        debug_assert!(pixels.is_consistent());
-        Ok(pixels.size())
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// A square of pixels to resample or encode, in one of the forms `ingest` handles.
-    pub struct Square(Pixels);
-
-    impl Square {
-        /// Packed RGB8 pixels of `side` x `side`.
-        pub fn rgb(pixels: Vec<u8>, side: u32) -> Square {
-            assert_eq!(pixels.len() as u64, u64::from(side) * u64::from(side) * 3);
-            Square(Pixels::Packed(Raster {
-                width: side,
-                height: side,
-                channels: Channels::Rgb,
-                data: pixels,
-            }))
-        }
-
-        /// The same packed RGB8 pixels as YCbCr planes with 4:2:0 chroma, as camera and
-        /// phone photos are decoded.
-        pub fn ycc_420(pixels: &[u8], side: u32) -> Square {
-            Square(Pixels::Planar(crate::chroma::ycbcr_420(pixels, side)))
-        }
-    }
-
-    /// Resamples a square to each of `sizes`, as `ingest` does, and gives how many bytes
-    /// each size came to.
-    pub fn resize_square(square: &Square, sizes: &[PhotoSize]) -> Vec<usize> {
-        let (side, _) = square.0.size();
-        let whole = Rect {
-            left: 0.0,
-            top: 0.0,
-            width: f64::from(side),
-            height: f64::from(side),
+    /// A panic in the work, on this thread or on a rayon task it started, comes back as
+    /// `Internal` with what the panic said; and the same thread goes on working.
+    #[test]
+    fn panics_are_contained() {
+        let on_this_thread = contained(Format::Tiff, || -> Result<(), Error> {
+            panic!("assertion failed: chunk_dims")
+        });
+        let Err(Error::Internal { format, detail }) = on_this_thread else {
+            panic!("not contained: {on_this_thread:?}");
         };
-        crate::resize::resize_all(&square.0, whole, sizes, &|_, pixels| match pixels {
-            Pixels::Packed(raster) => raster.data.len(),
-            Pixels::Planar(ycc) => ycc.y.len() + ycc.cbcr.len(),
-        })
-    }
-
-    /// Encodes a square rendition as `ingest` does.
-    pub fn encode(square: &Square, quality: u8) -> Result<Vec<u8>, Error> {
-        crate::encode::encode_jpeg(&square.0, quality)
+        assert_eq!(
+            (format, detail.as_str()),
+            (Format::Tiff, "assertion failed: chunk_dims")
+        );
+        let on_the_pool = contained(Format::Png, || -> Result<(), Error> {
+            rayon::join(|| (), || panic!("index {} out of range", 7));
+            Ok(())
+        });
+        let error = on_the_pool.expect_err("contained");
+        assert_eq!(error.kind(), ErrorKind::Internal);
+        assert!(
+            error.to_string().contains("index 7 out of range"),
+            "{error}"
+        );
+        assert!(error.to_string().contains("a bug in userphoto"), "{error}");
+        assert!(contained(Format::Png, || Ok(3)).is_ok_and(|v| v == 3));
     }
 }
 

@@ -112,7 +112,38 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Photo after photo, reuse memory instead of faulting it in again (see its docs).
     userphoto::keep_freed_memory();
-    let result = match cli.command {
+    quiet_panics();
+    let run = std::panic::catch_unwind(|| run(cli.command));
+    run.unwrap_or_else(|_| {
+        // Only a bug of the command itself gets here: the library contains its decoders'.
+        let what = LAST_PANIC
+            .lock()
+            .ok()
+            .and_then(|mut last| last.take())
+            .unwrap_or_default();
+        eprintln!("error: internal error, a bug in userphoto: {what}");
+        ExitCode::from(101)
+    })
+}
+
+/// The message and place of the last panic, kept by the hook [`quiet_panics`] sets.
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Keeps panics off the terminal. The library contains a decoder's panic and reports it as an
+/// `Internal` error, with its message, in the one line a rejected photo gets; the default hook
+/// would print the panic first, as if the command had crashed. The message is kept for the
+/// rare panic that is not contained.
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        if let Ok(mut last) = LAST_PANIC.lock() {
+            *last = Some(info.to_string());
+        }
+    }));
+}
+
+/// Runs one subcommand and gives its exit code.
+fn run(command: Command) -> ExitCode {
+    let result = match command {
         Command::Ingest {
             photo,
             out,

@@ -124,7 +124,9 @@ impl ApiError {
 /// - not an image format we read (unknown, or a recognised format with a feature we do not
 ///   handle): 415 `UnsupportedMediaType`;
 /// - usable side under 48: 400 `ValidationWidthTooSmall`, the code the service answers;
-/// - empty, corrupt or over the dimension limits: 400 `ErrorInvalidImage`;
+/// - empty, corrupt or over the dimension limits: 400 `ErrorInvalidImage`; so is an upload a
+///   decoder panicked on (`Internal`, contained by the library): it is answered like a corrupt
+///   one, and the server goes on serving;
 /// - an encoder failure (a bug, not the upload's fault): 500.
 pub fn ingest_status(kind: ErrorKind) -> (StatusCode, ErrorCode) {
     match kind {
@@ -140,9 +142,10 @@ pub fn ingest_status(kind: ErrorKind) -> (StatusCode, ErrorCode) {
             StatusCode::BAD_REQUEST,
             ErrorCode::VALIDATION_WIDTH_TOO_SMALL,
         ),
-        ErrorKind::Empty | ErrorKind::Corrupt | ErrorKind::DimensionsTooLarge => {
-            (StatusCode::BAD_REQUEST, ErrorCode::INVALID_IMAGE)
-        }
+        ErrorKind::Empty
+        | ErrorKind::Corrupt
+        | ErrorKind::DimensionsTooLarge
+        | ErrorKind::Internal => (StatusCode::BAD_REQUEST, ErrorCode::INVALID_IMAGE),
         // `Encode` and any kind added later: the library failed, not the upload.
         _ => (
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -219,6 +222,10 @@ mod tests {
         assert_eq!(
             ingest_status(ErrorKind::Corrupt).1,
             ErrorCode::INVALID_IMAGE
+        );
+        assert_eq!(
+            ingest_status(ErrorKind::Internal),
+            ingest_status(ErrorKind::Corrupt)
         );
     }
 }

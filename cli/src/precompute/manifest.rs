@@ -99,14 +99,13 @@ pub struct Problem {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ProblemKind {
     /// The library's verdict on the bytes (`Corrupt`, `TooSmall`, …; `UnknownFormat` and
-    /// `Empty` for files that are not images).
+    /// `Empty` for files that are not images; `Internal` for a file a decoder panicked on,
+    /// which the library contains).
     Library(userphoto::ErrorKind),
     /// Two inputs want the same output directory, or the directory cannot be used.
     Conflict,
     /// The file could not be read.
     Unreadable,
-    /// A bug: the library panicked on this input.
-    Internal,
     /// A name this build does not know, read from a manifest that another build wrote. It is
     /// kept as it was written; a record with such a kind is never reused.
     Unrecognised(String),
@@ -119,7 +118,6 @@ impl ProblemKind {
             ProblemKind::Library(kind) => kind.as_str(),
             ProblemKind::Conflict => "Conflict",
             ProblemKind::Unreadable => "Unreadable",
-            ProblemKind::Internal => "Internal",
             ProblemKind::Unrecognised(name) => name,
         }
     }
@@ -127,11 +125,7 @@ impl ProblemKind {
     /// The kind named `name`; [`Unrecognised`](ProblemKind::Unrecognised) for a name that is
     /// none of this build's kinds.
     pub fn from_name(name: &str) -> ProblemKind {
-        let own = [
-            ProblemKind::Conflict,
-            ProblemKind::Unreadable,
-            ProblemKind::Internal,
-        ];
+        let own = [ProblemKind::Conflict, ProblemKind::Unreadable];
         let library = userphoto::ErrorKind::ALL.map(ProblemKind::Library);
         own.into_iter()
             .chain(library)
@@ -334,7 +328,6 @@ mod tests {
         let own = [
             (ProblemKind::Conflict, "Conflict"),
             (ProblemKind::Unreadable, "Unreadable"),
-            (ProblemKind::Internal, "Internal"),
         ];
         let library =
             userphoto::ErrorKind::ALL.map(|kind| (ProblemKind::Library(kind), kind.as_str()));

@@ -26,7 +26,6 @@ mod scan;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::io::Read;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -460,7 +459,7 @@ fn reusable(record: &Record, context: &Job<'_>, key: &str) -> bool {
             }
             Status::Rejected | Status::Skipped => match record.error.as_ref().map(|e| &e.kind) {
                 // A verdict on the bytes (and the options) alone.
-                Some(ProblemKind::Library(_) | ProblemKind::Internal) => true,
+                Some(ProblemKind::Library(_)) => true,
                 // A verdict on the neighbours or the filesystem, which may have changed; or a
                 // kind this build does not know.
                 Some(
@@ -566,8 +565,8 @@ fn process_one(context: &Job<'_>, key: &str, input: &scan::Input) -> Result<Reco
 
 /// Renders an input's `bytes` (let go of as soon as the library is done with them) and, when
 /// they make a photo, replaces its output directory with the renditions. The record says
-/// `Ingested`; or `Skipped` or `Rejected` with the library's error; or `Rejected` as
-/// `Internal` when the library panicked. An `Err` is a failure to write the outputs.
+/// `Ingested`; or `Skipped` or `Rejected` with the library's error (which contains any panic
+/// of a decoder as `Internal`). An `Err` is a failure to write the outputs.
 fn render(
     context: &Job<'_>,
     key: &str,
@@ -588,19 +587,17 @@ fn render(
         renditions: Vec::new(),
         error: None,
     };
-    let rendered = catch_unwind(AssertUnwindSafe(|| {
-        userphoto::ingest(&bytes, context.options)
-    }));
+    let rendered = userphoto::ingest(&bytes, context.options);
     drop(bytes);
     match rendered {
-        Ok(Ok(set)) => {
+        Ok(set) => {
             output::replace(context.out_dir, key, &set)?;
             let (source, renditions) = describe(&set);
             record.status = Status::Ingested;
             record.source = Some(source);
             record.renditions = renditions;
         }
-        Ok(Err(error)) => {
+        Err(error) => {
             // Bytes of no image format (or none at all) are not photos: skipped, not rejected.
             let not_an_image = matches!(
                 error.kind(),
@@ -614,13 +611,6 @@ fn render(
             record.error = Some(Problem {
                 kind: ProblemKind::Library(error.kind()),
                 message: error.to_string(),
-            });
-        }
-        Err(_) => {
-            record.status = Status::Rejected;
-            record.error = Some(Problem {
-                kind: ProblemKind::Internal,
-                message: "rendering this photo panicked: a bug in userphoto".to_owned(),
             });
         }
     }
