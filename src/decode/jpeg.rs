@@ -34,9 +34,12 @@ struct Header {
     sizes: &'static [PhotoSize],
 }
 
-/// Decodes the JPEG `bytes` within `limits`: reads the header, picks the scale and the region,
-/// decodes it, and crops to the centre square.
+/// Decodes the JPEG `bytes` within `limits`: makes standard what libjpeg tolerates (see
+/// [`jpeg::normalise`]), reads the header, picks the scale and the region, decodes it, and
+/// crops to the centre square.
 pub(super) fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
+    // Every decoder below reads the same standard file.
+    let bytes = &*jpeg::normalise(bytes);
     let header = read_header(bytes, limits)?;
     let eighths = scale_for(&header);
     let square = crop::stored_centre_square(header.width, header.height, header.orientation);

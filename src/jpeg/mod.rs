@@ -15,6 +15,7 @@
 //! | [`decoder`] | the planar decoder: a colour JPEG to its own YCbCr planes |
 //! | [`baseline`], [`progressive`] | its sequential and progressive scans |
 //! | [`crop`] | cutting out the restart intervals around a region, in bands |
+//! | [`tolerance`] | what libjpeg reads that stricter decoders refuse, made standard once |
 //! | [`writer`] | the baseline JPEG writer |
 //! | [`backend`] | the build's backend: pure Rust, or libjpeg-turbo with the `turbojpeg` feature |
 
@@ -32,12 +33,14 @@ mod progressive;
 mod tables;
 #[cfg(test)]
 pub(crate) mod testing;
+mod tolerance;
 mod writer;
 
 use std::fmt;
 
 pub(crate) use decoder::decode_planes;
 pub(crate) use markers::count_scans;
+pub(crate) use tolerance::normalise;
 
 /// Why the planar decoder declined a file: the caller then decodes it another way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

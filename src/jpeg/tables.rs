@@ -123,6 +123,38 @@ pub(crate) fn restart_interval(body: &[u8]) -> Result<usize, Declined> {
     }
 }
 
+/// The quantisation step of a table entry: its value, except that a zero, which JPEG does not
+/// allow and some encoders write all the same, is read as 1, the smallest step there is.
+pub(crate) fn step(value: u16) -> u16 {
+    value.max(1)
+}
+
+/// Where the zero entries of the DQT segment `body` are: for each, the offset in `body` of the
+/// byte that, set to 1, makes the entry 1 (its only byte, or the low one of two). Stops at
+/// anything malformed, which the table reader refuses.
+pub(crate) fn zero_steps(mut body: &[u8]) -> Vec<usize> {
+    let mut zeros = Vec::new();
+    let mut at = 0;
+    while let [info, rest @ ..] = body {
+        let width = match info >> 4 {
+            0 => 1,
+            1 => 2,
+            _ => break,
+        };
+        let Some(entries) = rest.get(..64 * width) else {
+            break;
+        };
+        for (k, entry) in entries.chunks_exact(width).enumerate() {
+            if entry.iter().all(|&b| b == 0) {
+                zeros.push(at + 1 + k * width + width - 1);
+            }
+        }
+        at += 1 + 64 * width;
+        body = &rest[64 * width..];
+    }
+    zeros
+}
+
 /// The tables in force at a point of a file.
 #[derive(Default)]
 pub(crate) struct Tables {
@@ -154,14 +186,14 @@ impl Tables {
             let used = match precision {
                 0 => {
                     for (value, &byte) in table.iter_mut().zip(rest.get(..64).ok_or(cut_short)?) {
-                        *value = u16::from(byte);
+                        *value = step(u16::from(byte));
                     }
                     64
                 }
                 1 => {
                     let pairs = rest.get(..128).ok_or(cut_short)?.chunks_exact(2);
                     for (value, pair) in table.iter_mut().zip(pairs) {
-                        *value = u16::from_be_bytes([pair[0], pair[1]]);
+                        *value = step(u16::from_be_bytes([pair[0], pair[1]]));
                     }
                     128
                 }
@@ -278,6 +310,21 @@ mod tests {
         for end in 0..body.len() {
             assert!(damaged(&body[..end]), "cut at {end}");
         }
+    }
+
+    #[test]
+    fn zero_steps_are_found_and_read_as_one() {
+        let mut dqt = vec![0x00];
+        dqt.extend((0..64u8).map(|k| if k % 20 == 3 { 0 } else { k + 1 }));
+        dqt.push(0x11);
+        dqt.extend((0..64u16).flat_map(|k| (if k == 63 { 0u16 } else { 300 }).to_be_bytes()));
+        assert_eq!(zero_steps(&dqt), [4, 24, 44, 64, 1 + 64 + 1 + 63 * 2 + 1]);
+        let mut tables = Tables::default();
+        assert_eq!(tables.take(DQT, &dqt), Ok(true));
+        assert_eq!(tables.quant[0].expect("slot 0")[3], 1);
+        assert_eq!(tables.quant[1].expect("slot 1")[63], 1);
+        assert_eq!(tables.quant[1].expect("slot 1")[62], 300);
+        assert!(zero_steps(&dqt[..30]).is_empty());
     }
 
     #[test]

@@ -1,0 +1,77 @@
+//! Files libjpeg reads though they bend the standard, which stricter decoders refuse: they
+//! decode, to the picture they hold.
+
+use crate::common;
+
+use common::synth;
+use userphoto::{ingest, Options, PhotoSet};
+
+/// `jpeg` with `segment` (marker and all) inserted before its EOI.
+fn before_eoi(jpeg: &[u8], segment: &[u8]) -> Vec<u8> {
+    let eoi = jpeg.len() - 2;
+    assert_eq!(&jpeg[eoi..], &[0xFF, 0xD9]);
+    [&jpeg[..eoi], segment, &jpeg[eoi..]].concat()
+}
+
+fn etags(set: &PhotoSet) -> Vec<String> {
+    set.iter().map(|r| r.etag().to_string()).collect()
+}
+
+/// The mean absolute difference between two renditions' decoded pixels.
+fn mean_difference(a: &[u8], b: &[u8], side: u32) -> f64 {
+    let (a, b) = (
+        common::decode_rendition(a, side),
+        common::decode_rendition(b, side),
+    );
+    let sum: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
+    sum as f64 / a.as_raw().len() as f64
+}
+
+/// A DNL segment after the scan that repeats the frame's height (libjpeg ignores it) changes
+/// nothing: the renditions are those of the file without it. One that says another height is
+/// refused, as the file then contradicts itself.
+#[test]
+fn a_dnl_repeating_the_height_is_ignored() {
+    let picture = synth::photo_like(320, 240);
+    for jpeg in [
+        synth::jpeg(&picture, 88),
+        synth::jpeg_with_restarts(&picture, 88, 4),
+    ] {
+        let plain = ingest(&jpeg, &Options::default()).expect("the plain file");
+        let with_dnl = before_eoi(&jpeg, &[0xFF, 0xDC, 0, 4, 0, 240]);
+        let set = ingest(&with_dnl, &Options::default()).expect("a DNL repeating the height");
+        assert_eq!(etags(&set), etags(&plain));
+        let other = before_eoi(&jpeg, &[0xFF, 0xDC, 0, 4, 0, 200]);
+        assert!(ingest(&other, &Options::default()).is_err());
+    }
+}
+
+/// A zero in a quantisation table (which JPEG does not allow, and jpeg-decoder refuses) is
+/// read as the smallest step: a progressive file with one decodes to its picture.
+#[test]
+fn a_zero_quantisation_step_decodes() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/progressive_422.jpg");
+    let jpeg = std::fs::read(path).expect("testdata");
+    let dqt = jpeg
+        .windows(2)
+        .position(|w| w == [0xFF, 0xDB])
+        .expect("a DQT segment");
+    assert_eq!(jpeg[dqt + 4] >> 4, 0, "8-bit entries");
+    // The luma table's highest frequency.
+    let mut zeroed = jpeg.clone();
+    zeroed[dqt + 5 + 63] = 0;
+    let plain = ingest(&jpeg, &Options::default()).expect("the plain file");
+    let set = ingest(&zeroed, &Options::default()).expect("a zero step");
+    assert_eq!(set.len(), plain.len());
+    for (ours, theirs) in set.iter().zip(&plain) {
+        let side = ours.size().side();
+        let difference = mean_difference(ours.bytes(), theirs.bytes(), side);
+        assert!(difference < 1.0, "{side}: off by {difference} on average");
+    }
+}
