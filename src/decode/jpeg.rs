@@ -21,6 +21,8 @@ enum Coding {
     Sequential,
     /// Spectral bands and bit planes over several scans.
     Progressive,
+    /// Lossless (SOF3): predicted samples of 2 to 16 bits, no DCT, so no scaling either.
+    Lossless,
 }
 
 /// What the plan needs of a JPEG's header.
@@ -43,7 +45,11 @@ pub(super) fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, Error> {
     let header = read_header(bytes, limits)?;
     let eighths = scale_for(&header);
     let square = crop::stored_centre_square(header.width, header.height, header.orientation);
-    let (decoded, _route) = decode_region(bytes, &header, square, eighths, limits)?;
+    let decoded = if header.coding == Coding::Lossless {
+        decode_lossless(bytes, &header, limits)?
+    } else {
+        decode_region(bytes, &header, square, eighths, limits)?.0
+    };
     let square = square.relative_scaled(decoded.origin, f64::from(decoded.eighths) / 8.0);
     Ok(crop_to_square(
         decoded.pixels,
@@ -74,9 +80,7 @@ fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, Error> {
     let coding = match info.coding_process {
         jpeg_decoder::CodingProcess::DctSequential => Coding::Sequential,
         jpeg_decoder::CodingProcess::DctProgressive => Coding::Progressive,
-        jpeg_decoder::CodingProcess::Lossless => {
-            return Err(Error::unsupported(Format::Jpeg, "lossless JPEG (SOF3)"));
-        }
+        jpeg_decoder::CodingProcess::Lossless => Coding::Lossless,
     };
     if jpeg::count_scans(bytes, Limits::MAX_JPEG_SCANS) > Limits::MAX_JPEG_SCANS {
         return Err(Error::unsupported(
@@ -94,10 +98,17 @@ fn read_header(bytes: &[u8], limits: &Limits) -> Result<Header, Error> {
         jpeg_decoder::PixelFormat::L8 => Channels::Gray,
         jpeg_decoder::PixelFormat::RGB24 => Channels::Rgb,
         jpeg_decoder::PixelFormat::CMYK32 => Channels::Cmyk,
+        jpeg_decoder::PixelFormat::L16 if coding == Coding::Lossless => Channels::Gray,
         jpeg_decoder::PixelFormat::L16 => {
             return Err(Error::unsupported(Format::Jpeg, "16-bit samples"));
         }
     };
+    if coding == Coding::Lossless && !matches!(channels, Channels::Gray | Channels::Rgb) {
+        return Err(Error::unsupported(
+            Format::Jpeg,
+            "lossless JPEG (SOF3) of other than one or three components",
+        ));
+    }
     Ok(Header {
         width,
         height,
@@ -211,6 +222,61 @@ fn decode_region(
     Ok((region, route))
 }
 
+/// Decodes a lossless JPEG whole with jpeg-decoder (its samples are not DCT coefficients, so
+/// there is no scale to decode at) and brings its samples of `precision` bits to 8, the
+/// largest to 255: grey, or three components taken as RGB, as lossless files store colour.
+fn decode_lossless(bytes: &[u8], header: &Header, limits: &Limits) -> Result<Region, Error> {
+    let precision = jpeg::frame(bytes)
+        .map_err(|declined| Error::corrupt(Format::Jpeg, declined.to_string()))?
+        .precision;
+    if !(2..=16).contains(&precision) {
+        return Err(Error::corrupt(
+            Format::Jpeg,
+            format!("lossless samples of {precision} bits"),
+        ));
+    }
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    decoder.set_max_decoding_buffer_size(
+        usize::try_from(limits.decoder_allocation()).unwrap_or(usize::MAX),
+    );
+    let samples = decoder.decode().map_err(from_jpeg)?;
+    // jpeg-decoder gives 8-bit samples as bytes and any other precision as native-endian u16.
+    let wide = precision != 8;
+    let count = header.width as usize * header.height as usize * header.channels.count();
+    if samples.len() != count * if wide { 2 } else { 1 } {
+        return Err(Error::corrupt(
+            Format::Jpeg,
+            format!(
+                "decoded {} bytes of samples, not the {}x{} the header declares",
+                samples.len(),
+                header.width,
+                header.height
+            ),
+        ));
+    }
+    let largest = (1u32 << precision) - 1;
+    let to_8_bits = |v: u32| ((v.min(largest) * 255 + largest / 2) / largest) as u8;
+    let data = if wide {
+        samples
+            .chunks_exact(2)
+            .map(|pair| to_8_bits(u32::from(u16::from_ne_bytes([pair[0], pair[1]]))))
+            .collect()
+    } else {
+        samples
+    };
+    let raster = Raster {
+        width: header.width,
+        height: header.height,
+        channels: header.channels,
+        data,
+    };
+    Ok(Region {
+        pixels: Pixels::Packed(raster),
+        eighths: 8,
+        origin: (0, 0),
+    })
+}
+
 /// `side` decoded at `eighths`/8 of full scale, as JPEG decoders round it.
 fn scaled(side: u32, eighths: u32) -> u32 {
     (side * eighths).div_ceil(8)
@@ -303,6 +369,7 @@ fn planes_wanted(channels: Channels, coding: Coding) -> bool {
     let coded = match coding {
         Coding::Sequential => true,
         Coding::Progressive => Active::PLANAR_PROGRESSIVE,
+        Coding::Lossless => false,
     };
     channels == Channels::Rgb && coded
 }

@@ -40,7 +40,23 @@ use std::fmt;
 
 pub(crate) use decoder::decode_planes;
 pub(crate) use markers::count_scans;
+pub(crate) use tables::Frame;
 pub(crate) use tolerance::normalise;
+
+/// The frame header of the JPEG `bytes`: the first SOF segment.
+pub(crate) fn frame(bytes: &[u8]) -> Result<Frame, Declined> {
+    let segments = markers::Segments::after_soi(bytes, markers::Walk::Tolerant)
+        .ok_or(Declined::Damaged("no start of image"))?;
+    for segment in segments {
+        if markers::is_sof(segment.marker) {
+            return Frame::parse(segment.marker, segment.body, segment.code_at + 3);
+        }
+        if matches!(segment.marker, markers::SOS | markers::EOI) {
+            break;
+        }
+    }
+    Err(Declined::Damaged("no frame header before the first scan"))
+}
 
 /// Why the planar decoder declined a file: the caller then decodes it another way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

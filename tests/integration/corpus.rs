@@ -16,7 +16,7 @@ use userphoto::{ingest, ErrorKind, Options};
 /// which image maps to `Unknown(24)`), so it is reported as `Unsupported`, in those words,
 /// rather than decoded. JPEG-in-TIFF is rare in uploads (scanners, GIS); decoding it would
 /// mean driving the tiff crate directly.
-const KNOWN_REJECTIONS: [(&str, ErrorKind, &str); 7] = [
+const KNOWN_REJECTIONS: [(&str, ErrorKind, &str); 6] = [
     (
         "jpeg_12bit_sof1_srgb2014_149x227.jpg",
         ErrorKind::Unsupported,
@@ -26,11 +26,6 @@ const KNOWN_REJECTIONS: [(&str, ErrorKind, &str); 7] = [
         "jpeg_arithmetic_sof9_227x149.jpg",
         ErrorKind::Unsupported,
         "arithmetic",
-    ),
-    (
-        "jpeg_lossless_sof3_16bit_256x256.jpg",
-        ErrorKind::Unsupported,
-        "lossless",
     ),
     (
         "png_size_32x32_rgb16_too_small.png",
@@ -174,4 +169,28 @@ fn boundary_files() {
         let set = common::ingest_ok(&read(&corpus, name));
         assert_eq!(sides(&set), want, "{name}");
     }
+}
+
+/// The lossless JPEG (SOF3, 16-bit grey) decodes, its samples brought to 8 bits in proportion
+/// to their 16-bit range: the rendition's mean level is that of jpeg-decoder's samples, scaled.
+#[test]
+fn a_lossless_jpeg_decodes_in_proportion() {
+    let Some(corpus) = corpus() else { return };
+    let bytes = read(&corpus, "formats/jpeg_lossless_sof3_16bit_256x256.jpg");
+    let set = ingest(&bytes, &Options::default()).expect("a lossless JPEG");
+    assert_eq!(sides(&set), spec_sides(256));
+    let mut decoder = jpeg_decoder::Decoder::new(bytes.as_slice());
+    let samples = decoder.decode().expect("jpeg-decoder");
+    let values: Vec<f64> = samples
+        .chunks_exact(2)
+        .map(|pair| f64::from(u16::from_ne_bytes([pair[0], pair[1]])) * 255.0 / 65535.0)
+        .collect();
+    let expected = values.iter().sum::<f64>() / values.len() as f64;
+    let rendition = decode_rendition(set.get(userphoto::PhotoSize::S240).unwrap().bytes(), 240);
+    let luma: Vec<f64> = rendition.pixels().map(|p| f64::from(p.0[1])).collect();
+    let mean = luma.iter().sum::<f64>() / luma.len() as f64;
+    assert!(
+        (mean - expected).abs() < 1.0,
+        "mean level {mean}, samples scaled {expected}"
+    );
 }
