@@ -28,7 +28,11 @@ for file in $files; do
     seed ingest "$file"
     magic=$(head -c 12 "$file" | od -An -tx1 | tr -d ' \n')
     case $magic in
-        ffd8ff*) seed jpeg "$file" ;;
+        ffd8ff*)
+            seed jpeg "$file"
+            # Small files only: the differential target decodes each at every scale, twice.
+            [ "$(wc -c <"$file")" -gt 32768 ] || seed jpeg_differential "$file"
+            ;;
         89504e47*) seed png "$file" ;;
         474946383761* | 474946383961*) seed gif "$file" ;;
         52494646????????57454250) seed webp "$file" ;;
@@ -36,7 +40,9 @@ for file in $files; do
         49492a00* | 4d4d002a* | 49492b00* | 4d4d002b*) seed tiff "$file" ;;
     esac
 done
-for target in ingest jpeg png gif webp bmp tiff; do
+# JPEGs of every layout the decoders share, made with libjpeg-turbo's cjpeg when it is there.
+sh "$here/seed-jpeg-layouts.sh" "$here/corpus/jpeg_differential"
+for target in ingest jpeg jpeg_differential png gif webp bmp tiff; do
     mkdir -p "$here/corpus/$target"
     echo "$target: $(ls "$here/corpus/$target" | wc -l) seeds"
 done

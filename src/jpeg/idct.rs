@@ -43,6 +43,21 @@ pub(crate) static SLOTS: LazyLock<[[u8; 64]; 9]> = LazyLock::new(|| {
     slots
 });
 
+/// The range a block's levels may reach before they are clamped to 0..=255. Quantisation makes
+/// a photo's levels ring past the sample range by some tens; far beyond it, only coefficients
+/// no 8-bit picture has can take them (a fuzzer's), and there decoders part ways: libjpeg wraps
+/// such levels round its range-limit table, jpeg-decoder's integer transform overflows, ours
+/// clamps. None of them is wrong about a picture that does not exist, so the differential fuzz
+/// target compares only blocks within this range: built for fuzzing (`cfg(fuzzing)`), the
+/// decoder declines the others as damage. Other builds clamp them and pay nothing for a check.
+const LEVELS: std::ops::Range<f32> = -256.0..512.0;
+
+/// Whether blocks are checked against [`LEVELS`]: only in fuzzing builds.
+const CHECK_LEVELS: bool = cfg!(fuzzing);
+
+/// A block whose levels leave [`LEVELS`].
+const OUT_OF_RANGE: Declined = Declined::Damaged("coefficients no 8-bit picture has");
+
 /// A block's pixels would fall outside its plane: the frame and the planes disagree.
 const OUTSIDE: Declined = Declined::Damaged("a block outside its plane");
 
@@ -65,8 +80,11 @@ pub(crate) fn inverse_dct<const N: usize>(
         .enumerate()
         .all(|(v, row)| row[usize::from(v == 0)..N].iter().all(|&c| c == 0));
     if flat {
-        let level = block[0] as f32 * quant[0] * idct[0][0] * idct[0][0];
-        let level = ((level + 128.5) as i32).clamp(0, 255) as u8;
+        let level = block[0] as f32 * quant[0] * idct[0][0] * idct[0][0] + 128.5;
+        if CHECK_LEVELS && !LEVELS.contains(&level) {
+            return Err(OUT_OF_RANGE);
+        }
+        let level = (level as i32).clamp(0, 255) as u8;
         for y in 0..N {
             let start = origin + y * stride;
             let out = plane
@@ -90,6 +108,7 @@ pub(crate) fn inverse_dct<const N: usize>(
             *out = sum;
         }
     }
+    let mut beyond = false;
     for (y, weights) in idct.iter().enumerate().take(N) {
         let start = origin + y * stride;
         let out = plane
@@ -100,9 +119,14 @@ pub(crate) fn inverse_dct<const N: usize>(
             for (row, weight) in rows.iter().zip(weights) {
                 sum += weight * row[x];
             }
+            let level = sum + 128.5;
+            beyond |= CHECK_LEVELS && !LEVELS.contains(&level);
             // Rounded half up; `as` saturates, and anything below zero clamps to 0 anyway.
-            out[x * step] = ((sum + 128.5) as i32).clamp(0, 255) as u8;
+            out[x * step] = (level as i32).clamp(0, 255) as u8;
         }
+    }
+    if beyond {
+        return Err(OUT_OF_RANGE);
     }
     Ok(())
 }
@@ -141,12 +165,18 @@ fn inverse_dct_8(
     let transposed: [[f32; 8]; 8] = std::array::from_fn(|u| std::array::from_fn(|y| columns[y][u]));
     let pixels = idct_lanes(&transposed);
     // `pixels[x][y]`: transposed back while writing.
+    let mut beyond = false;
     for y in 0..8 {
         let start = origin + y * stride;
         let out = plane.get_mut(start..start + 7 * step + 1).ok_or(OUTSIDE)?;
         for (x, column) in pixels.iter().enumerate() {
-            out[x * step] = ((column[y] + 128.5) as i32).clamp(0, 255) as u8;
+            let level = column[y] + 128.5;
+            beyond |= CHECK_LEVELS && !LEVELS.contains(&level);
+            out[x * step] = (level as i32).clamp(0, 255) as u8;
         }
+    }
+    if beyond {
+        return Err(OUT_OF_RANGE);
     }
     Ok(())
 }
