@@ -456,13 +456,15 @@ VERDICTS = [
     ("refused-not-a-format-read", "refused: not one of the six formats read (UnknownFormat)"),
     ("refused-reference-refuses", "refused, and Pillow refuses it too"),
     ("refused-documented-limit", "refused by a limit README/DESIGN/SECURITY documents"),
+    ("refused-small-anyway",
+     "refused for another reason, though Pillow decodes it; under 48 px (TooSmall) anyway"),
     ("refused-reference-decodes", "refused, though Pillow decodes it"),
     ("crash", "crash: exit 101 (panic) or a signal"),
     ("timeout", "timeout"),
     ("error", "other exit (2: I/O or usage)"),
 ]
 EXPLAINED = {"accepted-within-suite-rendering", "accepted-documented-difference",
-             "accepted-reference-refuses"}
+             "accepted-reference-refuses", "refused-small-anyway"}
 FINDINGS = {"accepted-beyond", "accepted-size-differs", "refused-reference-decodes",
             "crash", "timeout", "error"}
 
@@ -504,6 +506,8 @@ def classify(row, data, ref):
     if why:
         row["why"] = why
         return "refused-documented-limit"
+    if min(ref["width"], ref["height"]) < 48:
+        return "refused-small-anyway"
     return "refused-reference-decodes"
 
 
