@@ -6,7 +6,7 @@ fetches the suite and Pillow; see CONFORMANCE.md for what is measured and why.
     python conformance.py serve        (the reference worker run.sh's `run` talks to)
 
 `run` writes WORK/results.tsv (one line per file, sorted by path, no timings) and
-WORK/summary.md, prints the summary, and exits 0; with --fail-on-crash it exits 1 when
+WORK/summary.md, prints the summary, and exits 0; with --fail-on-crash it exits 3 when
 `userphoto` panicked, died of a signal or timed out on any file.
 """
 
@@ -685,7 +685,7 @@ def run(args):
         for r in crashes:
             print("CRASH %s: %s %s" % (r["file"], r["userphoto"], r["message"]),
                   file=sys.stderr)
-        return 1
+        return 3
     return 0
 
 

@@ -6,9 +6,10 @@
 #   bash tests/conformance/run.sh [--fail-on-crash]
 #
 # Writes target/conformance/results.tsv (one line per file) and summary.md, and prints the
-# summary. Exits 0 whatever the files gave, unless --fail-on-crash is given: then 1 when
+# summary. Exits 0 whatever the files gave, unless --fail-on-crash is given: then 3 when
 # `userphoto` panicked (exit 101), died of a signal or timed out on any file. Refusals and
-# renditions beyond the DSSIM bound are tracked in CONFORMANCE.md, not failed on.
+# renditions beyond the DSSIM bound are tracked in CONFORMANCE.md, not failed on. Any other
+# non-zero exit is the run's own failure (a download, a build).
 #
 # Needs python3 with pip and venv, and a Rust toolchain unless both binaries are given:
 #   USERPHOTO=path/to/userphoto   instead of building it (cargo build --release)
@@ -82,6 +83,10 @@ if [[ -z ${DSSIM_TOOL:-} ]]; then
     cargo build --release --quiet --example dssim
     DSSIM_TOOL=$TARGET/release/examples/dssim
 fi
+
+for tool in "$USERPHOTO" "$DSSIM_TOOL"; do
+    [[ -x $tool ]] || { echo "run.sh: $tool is not an executable" >&2; exit 1; }
+done
 
 # 4. The run.
 exec "$VENV/bin/python" tests/conformance/conformance.py run --suite "$SUITE" \
