@@ -71,10 +71,10 @@ const WORST_LEVELS: f64 = 6.0;
 /// How far the luma may be on average over the unclipped pixels.
 const MEAN_LEVELS: f64 = 1.5;
 
-/// The planar decoder against the reference decoders: decodes `bytes` with it and with
-/// jpeg-decoder at each scale jpeg-decoder has (1/8, 1/4, 1/2, 1), and with the build's packed
-/// backend at every eighth where it has one (libjpeg-turbo), and, where both accept, compares
-/// the planes with the reference's pixels. Gives how many decodes were compared; an `Err`
+/// The planar decoder against a reference decoder: decodes `bytes` with it and with the
+/// build's packed backend where it has one (libjpeg-turbo: every eighth but 2/8 and 4/8), else
+/// with jpeg-decoder (at 1/8 and full scale), and, where both accept, compares the planes with
+/// the reference's pixels. Gives how many decodes were compared; an `Err`
 /// says where they disagree beyond the rounding of their inverse DCTs.
 ///
 /// The reference gives RGB, whose luma is the planes' luma whatever the chroma upsampling, as
@@ -106,18 +106,26 @@ pub fn differential(bytes: &[u8]) -> Result<u32, String> {
         let Ok(planes) = crate::jpeg::decode_planes(bytes, eighths, expected) else {
             continue;
         };
-        let mut references = Vec::new();
-        if [1, 2, 4, 8].contains(&eighths) {
-            references.push(("jpeg-decoder", jpeg_decoder_rgb(bytes, expected)));
-        }
+        // libjpeg-turbo, where the build has it, is the arbiter: jpeg-decoder parts from it and
+        // from us on some files (a fuzzer finds them), and is heard only where it is the one
+        // reference at that scale.
         let max_scans = crate::Limits::MAX_JPEG_SCANS;
         let backend = Active::decode_packed(bytes, eighths, Packed::Rgb, expected, max_scans);
-        references.push(("the backend", backend));
-        for (name, rgb) in references {
-            let Some(rgb) = rgb else { continue };
-            compare(&planes, &rgb).map_err(|why| format!("{name} at {eighths}/8: {why}"))?;
-            compared += 1;
-        }
+        // At 2/8 and 4/8 both references use libjpeg's reduced transforms (`jidctred.c`), which
+        // take odd frequencies beyond the kept corner into account; the planar decoder's are the
+        // n-point transforms of the corner itself, so there the two differ by design wherever a
+        // block holds high frequencies, and are not compared.
+        let (name, rgb) = match backend {
+            _ if matches!(eighths, 2 | 4) => continue,
+            Some(rgb) => ("libjpeg-turbo", Some(rgb)),
+            None if [1, 8].contains(&eighths) => {
+                ("jpeg-decoder", jpeg_decoder_rgb(bytes, expected))
+            }
+            None => continue,
+        };
+        let Some(rgb) = rgb else { continue };
+        compare(&planes, &rgb).map_err(|why| format!("{name} at {eighths}/8: {why}"))?;
+        compared += 1;
     }
     Ok(compared)
 }
@@ -210,7 +218,7 @@ mod tests {
         for (index, jpeg) in files.iter().enumerate() {
             let compared = differential(jpeg).unwrap_or_else(|why| panic!("file {index}: {why}"));
             assert!(
-                compared >= 4,
+                compared >= 2,
                 "file {index}: only {compared} decodes compared"
             );
         }
