@@ -1,10 +1,10 @@
 //! What libjpeg reads in a file that stricter decoders refuse, rewritten once, so that every
 //! decoder after it sees a standard file and they all agree.
 //!
-//! - A DNL segment after the first scan that repeats the height the frame already declares:
-//!   libjpeg ignores it, jpeg-decoder refuses any DNL ("Unsupported: DNL"). It is dropped. A
-//!   DNL that gives another height is left, and refused as before: the file then says two
-//!   things about its size.
+//! - A DNL segment after the first scan of a frame that declares its height: libjpeg ignores
+//!   it (the frame's height is the one that counts), jpeg-decoder refuses any DNL
+//!   ("Unsupported: DNL"). It is dropped, whatever height it gives. A DNL is only needed by a
+//!   frame of height zero, which is still refused.
 //! - A zero in a quantisation table, which JPEG does not allow and jpeg-decoder refuses: read
 //!   as the smallest step (see [`tables::step`]), in place.
 //!
@@ -43,11 +43,7 @@ pub(crate) fn normalise(bytes: &[u8]) -> Cow<'_, [u8]> {
                     .map(|at| body_at + at),
             ),
             DNL if after_scan && scans == 1 => {
-                let given = segment
-                    .body
-                    .get(..2)
-                    .map(|b| u32::from(u16::from_be_bytes([b[0], b[1]])));
-                if given.is_some() && given == height {
+                if height.is_some_and(|h| h > 0) {
                     // From its first fill byte, so that the data before it ends where it did.
                     let first_ff = bytes[..segment.code_at]
                         .iter()
@@ -91,13 +87,20 @@ mod tests {
     }
 
     #[test]
-    fn a_dnl_that_repeats_the_height_is_dropped() {
+    fn a_dnl_after_a_frame_with_a_height_is_dropped() {
         let jpeg = photo(64, 48, 0, false);
         assert!(matches!(normalise(&jpeg), Cow::Borrowed(_)));
         assert_eq!(normalise(&with_dnl(&jpeg, 48)).as_ref(), jpeg.as_slice());
-        // Another height is left for the decoder to refuse.
-        let other = with_dnl(&jpeg, 50);
-        assert_eq!(normalise(&other).as_ref(), other.as_slice());
+        // The frame's height counts, as libjpeg reads it.
+        assert_eq!(normalise(&with_dnl(&jpeg, 50)).as_ref(), jpeg.as_slice());
+        // A DNL anywhere but right after the first scan is left to the decoders.
+        let eoi = jpeg.len() - 2;
+        let twice = [
+            &with_dnl(&jpeg, 48)[..eoi + 6],
+            &[0xFF, DNL, 0, 4, 0, 48, 0xFF, 0xD9],
+        ]
+        .concat();
+        assert_eq!(normalise(&twice).len(), twice.len() - 6);
     }
 
     #[test]

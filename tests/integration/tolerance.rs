@@ -32,11 +32,11 @@ fn mean_difference(a: &[u8], b: &[u8], side: u32) -> f64 {
     sum as f64 / a.as_raw().len() as f64
 }
 
-/// A DNL segment after the scan that repeats the frame's height (libjpeg ignores it) changes
-/// nothing: the renditions are those of the file without it. One that says another height is
-/// refused, as the file then contradicts itself.
+/// A DNL segment after the scan of a frame that declares its height changes nothing, as
+/// libjpeg reads it: the renditions are those of the file without it, whatever height it gives,
+/// in both builds.
 #[test]
-fn a_dnl_repeating_the_height_is_ignored() {
+fn a_dnl_after_a_frame_with_a_height_is_ignored() {
     let picture = synth::photo_like(320, 240);
     for jpeg in [
         synth::jpeg(&picture, 88),
@@ -47,7 +47,8 @@ fn a_dnl_repeating_the_height_is_ignored() {
         let set = ingest(&with_dnl, &Options::default()).expect("a DNL repeating the height");
         assert_eq!(etags(&set), etags(&plain));
         let other = before_eoi(&jpeg, &[0xFF, 0xDC, 0, 4, 0, 200]);
-        assert!(ingest(&other, &Options::default()).is_err());
+        let set = ingest(&other, &Options::default()).expect("a DNL giving another height");
+        assert_eq!(etags(&set), etags(&plain));
     }
 }
 
