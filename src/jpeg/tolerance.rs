@@ -42,15 +42,13 @@ pub(crate) fn normalise(bytes: &[u8]) -> Cow<'_, [u8]> {
                     .into_iter()
                     .map(|at| body_at + at),
             ),
-            DNL if after_scan && scans == 1 => {
-                if height.is_some_and(|h| h > 0) {
-                    // From its first fill byte, so that the data before it ends where it did.
-                    let first_ff = bytes[..segment.code_at]
-                        .iter()
-                        .rposition(|&b| b != 0xFF)
-                        .map_or(0, |at| at + 1);
-                    drop.push(first_ff..segment.end.min(bytes.len()));
-                }
+            DNL if after_scan && scans == 1 && height.is_some_and(|h| h > 0) => {
+                // From its first fill byte, so that the data before it ends where it did.
+                let first_ff = bytes[..segment.code_at]
+                    .iter()
+                    .rposition(|&b| b != 0xFF)
+                    .map_or(0, |at| at + 1);
+                drop.push(first_ff..segment.end.min(bytes.len()));
             }
             _ => {}
         }
