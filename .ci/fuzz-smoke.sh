@@ -17,7 +17,7 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${FUZZ_SECONDS:-8}
 features=${FUZZ_FEATURES:-}
-targets=${FUZZ_TARGETS:-ingest jpeg jpeg_differential png gif webp bmp tiff}
+targets=${FUZZ_TARGETS:-ingest jpeg png gif webp bmp tiff}
 host=$(rustc -vV | sed -n 's/^host: //p')
 # One target directory for both feature sets: their dependencies are built once.
 build=target/smoke
