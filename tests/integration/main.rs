@@ -19,3 +19,4 @@ mod properties;
 mod regressions;
 mod sizes;
 mod testdata;
+mod tiff;
