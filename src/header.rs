@@ -40,66 +40,6 @@ pub(crate) fn png_palette_problem(bytes: &[u8]) -> Option<String> {
     }
 }
 
-/// How the first image of a TIFF stores its pixels: the Compression (259) and
-/// PhotometricInterpretation (262) tags of the first IFD.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct TiffLayout {
-    pub compression: Option<u16>,
-    pub photometric: Option<u16>,
-}
-
-impl TiffLayout {
-    /// PhotometricInterpretation 6: luma and chroma.
-    pub const YCBCR: u16 = 6;
-    /// Compression 7: strips or tiles of JPEG ("new-style" JPEG in TIFF).
-    pub const JPEG: u16 = 7;
-}
-
-/// The [`TiffLayout`] of `bytes`, read from the first IFD's entries (`None` when the header or
-/// the IFD lies outside the bytes). Only for words in errors: the decoder reads the file.
-pub(crate) fn tiff_layout(bytes: &[u8]) -> Option<TiffLayout> {
-    let little = match bytes.get(..4)? {
-        b"II*\0" => true,
-        b"MM\0*" => false,
-        _ => return None,
-    };
-    let u16_at = |at: usize| -> Option<u16> {
-        let b = bytes.get(at..at.checked_add(2)?)?;
-        Some(if little {
-            u16::from_le_bytes([b[0], b[1]])
-        } else {
-            u16::from_be_bytes([b[0], b[1]])
-        })
-    };
-    let ifd = {
-        let b = bytes.get(4..8)?;
-        let word = [b[0], b[1], b[2], b[3]];
-        usize::try_from(if little {
-            u32::from_le_bytes(word)
-        } else {
-            u32::from_be_bytes(word)
-        })
-        .ok()?
-    };
-    let entries = usize::from(u16_at(ifd)?);
-    let mut layout = TiffLayout {
-        compression: None,
-        photometric: None,
-    };
-    for entry in 0..entries {
-        let at = ifd.checked_add(2 + 12 * entry)?;
-        bytes.get(at..at.checked_add(12)?)?;
-        // A SHORT (type 3) value sits in the first two bytes of the value field.
-        let short = || (u16_at(at + 2)? == 3).then(|| u16_at(at + 8)).flatten();
-        match u16_at(at)? {
-            259 => layout.compression = short(),
-            262 => layout.photometric = short(),
-            _ => {}
-        }
-    }
-    Some(layout)
-}
-
 fn u16_le(bytes: &[u8], at: usize) -> Option<u64> {
     let b = bytes.get(at..at + 2)?;
     Some(u64::from(u16::from_le_bytes([b[0], b[1]])))
@@ -230,68 +170,6 @@ mod tests {
             png.extend_from_slice(&[0; 4]);
         }
         png
-    }
-
-    /// A TIFF header and one IFD of SHORT entries, in either byte order.
-    fn tiff_of(little: bool, entries: &[(u16, u16)]) -> Vec<u8> {
-        let u16_bytes = |v: u16| {
-            if little {
-                v.to_le_bytes()
-            } else {
-                v.to_be_bytes()
-            }
-        };
-        let u32_bytes = |v: u32| {
-            if little {
-                v.to_le_bytes()
-            } else {
-                v.to_be_bytes()
-            }
-        };
-        let mut out = if little {
-            b"II*\0".to_vec()
-        } else {
-            b"MM\0*".to_vec()
-        };
-        out.extend(u32_bytes(8));
-        out.extend(u16_bytes(entries.len() as u16));
-        for &(tag, value) in entries {
-            out.extend(u16_bytes(tag));
-            out.extend(u16_bytes(3));
-            out.extend(u32_bytes(1));
-            out.extend(u16_bytes(value));
-            out.extend([0, 0]);
-        }
-        out.extend(u32_bytes(0));
-        out
-    }
-
-    #[test]
-    fn reads_the_tiff_layout_in_both_byte_orders() {
-        for little in [true, false] {
-            let tiff = tiff_of(little, &[(256, 512), (259, 7), (262, 6), (277, 3)]);
-            assert_eq!(
-                tiff_layout(&tiff),
-                Some(TiffLayout {
-                    compression: Some(TiffLayout::JPEG),
-                    photometric: Some(TiffLayout::YCBCR),
-                }),
-                "little-endian: {little}"
-            );
-            // Cut anywhere inside the IFD: no answer, and no panic.
-            for end in 0..tiff.len() - 4 {
-                assert_eq!(tiff_layout(&tiff[..end]), None, "cut at {end}");
-            }
-        }
-        let rgb = tiff_of(true, &[(262, 2)]);
-        assert_eq!(
-            tiff_layout(&rgb),
-            Some(TiffLayout {
-                compression: None,
-                photometric: Some(2),
-            })
-        );
-        assert_eq!(tiff_layout(b"II*\0\xff\xff\xff\xff"), None);
     }
 
     #[test]

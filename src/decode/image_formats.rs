@@ -1,5 +1,4 @@
-//! The formats other than JPEG, decoded with the `image` crate's decoders (first frame only):
-//! PNG, GIF, WebP, BMP and TIFF.
+//! PNG, GIF, WebP and BMP, decoded with the `image` crate's decoders (first frame only).
 
 use std::io::Cursor;
 
@@ -14,7 +13,7 @@ use crate::orient::Orientation;
 use crate::raster::{Channels, Pixels, Raster};
 use crate::sniff::Format;
 
-/// Decodes `bytes`, already recognised as `format` (not JPEG), within `limits`.
+/// Decodes `bytes`, already recognised as `format` (neither JPEG nor TIFF), within `limits`.
 pub(super) fn decode(bytes: &[u8], format: Format, limits: &Limits) -> Result<Decoded, Error> {
     match format {
         Format::Png => {
@@ -46,39 +45,10 @@ pub(super) fn decode(bytes: &[u8], format: Format, limits: &Limits) -> Result<De
                 .map_err(|e| from_image(format, e))?;
             decode_with_image(decoder, format, limits)
         }
-        Format::Tiff => {
-            let decoder = image::codecs::tiff::TiffDecoder::new(Cursor::new(bytes))
-                .map_err(|e| from_image(format, e))
-                .map_err(|e| name_tiff_layout(e, bytes))?;
-            decode_with_image(decoder, format, limits).map_err(|e| name_tiff_layout(e, bytes))
-        }
-        Format::Jpeg => Err(Error::unsupported(format, "JPEG through the image crate")),
-    }
-}
-
-/// `error`, with a TIFF layout the decoder turns away named in words. The image crate reports
-/// a YCbCr TIFF (JPEG-compressed ones are) as the colour type `Unknown(24)`, which tells a
-/// user nothing.
-fn name_tiff_layout(error: Error, bytes: &[u8]) -> Error {
-    let layout = header::tiff_layout(bytes);
-    match error {
-        Error::Unsupported {
+        Format::Jpeg | Format::Tiff => Err(Error::unsupported(
             format,
-            feature,
-            source,
-        } if layout.is_some_and(|l| l.photometric == Some(header::TiffLayout::YCBCR)) => {
-            let jpeg = layout.is_some_and(|l| l.compression == Some(header::TiffLayout::JPEG));
-            let compressed = if jpeg { "JPEG-compressed " } else { "" };
-            Error::Unsupported {
-                format,
-                feature: format!(
-                    "{compressed}YCbCr pixels (photometric interpretation 6; the decoder \
-                     says: {feature})"
-                ),
-                source,
-            }
-        }
-        other => other,
+            format!("{} through the image crate", format.name()),
+        )),
     }
 }
 

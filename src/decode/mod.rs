@@ -1,13 +1,14 @@
 //! Decoding: header first (limits, orientation, sizes), pixels only when they are allowed.
 //!
 //! [`jpeg`] plans a JPEG's decode (scale, bands, planes or packed pixels, what takes over when
-//! the planar decoder declines); [`image_formats`] decodes the other formats with the `image`
-//! crate; [`crate::header`] reads the dimensions some formats declare before any
-//! decoder sees them. What they all hand on is a [`Decoded`]: the pixels around the centre
+//! the planar decoder declines); [`tiff`] reads a TIFF's chunks with the tiff crate;
+//! [`image_formats`] decodes the other formats with the `image` crate; [`crate::header`] reads
+//! the dimensions some formats declare before any decoder sees them. What they all hand on is a [`Decoded`]: the pixels around the centre
 //! square, cropped to it here.
 
 mod image_formats;
 mod jpeg;
+mod tiff;
 
 use crate::error::Error;
 use crate::geometry::{PixelRect, Rect};
@@ -44,6 +45,7 @@ pub(crate) fn decode(bytes: &[u8], format: Format, limits: &Limits) -> Result<De
     }
     match format {
         Format::Jpeg => jpeg::decode(bytes, limits),
+        Format::Tiff => tiff::decode(bytes, limits),
         other => image_formats::decode(bytes, other, limits),
     }
 }

@@ -9,14 +9,7 @@ use common::{corpus, decode_rendition, manifest_dir, read, sides, spec_sides, En
 use userphoto::{ingest, ErrorKind, Options};
 
 /// Files the library rejects, with the kind and why.
-///
-/// `tiff_jpeg_ycbcr_512x384.tif` is a known limitation: its strips are JPEG-compressed
-/// (compression 7) with the YCbCr photometric interpretation, which the image crate 0.25's
-/// TIFF wrapper rejects before decoding (the tiff crate reports the colour type as YCbCr,
-/// which image maps to `Unknown(24)`), so it is reported as `Unsupported`, in those words,
-/// rather than decoded. JPEG-in-TIFF is rare in uploads (scanners, GIS); decoding it would
-/// mean driving the tiff crate directly.
-const KNOWN_REJECTIONS: [(&str, ErrorKind, &str); 6] = [
+const KNOWN_REJECTIONS: [(&str, ErrorKind, &str); 5] = [
     (
         "jpeg_12bit_sof1_srgb2014_149x227.jpg",
         ErrorKind::Unsupported,
@@ -36,12 +29,7 @@ const KNOWN_REJECTIONS: [(&str, ErrorKind, &str); 6] = [
     (
         "tiff_g3fax_bilevel_2464x3248.tif",
         ErrorKind::Unsupported,
-        "ompression",
-    ),
-    (
-        "tiff_jpeg_ycbcr_512x384.tif",
-        ErrorKind::Unsupported,
-        "JPEG-compressed YCbCr pixels",
+        "CCITT Group 3 fax compression",
     ),
 ];
 

@@ -19,4 +19,5 @@ mod properties;
 mod regressions;
 mod sizes;
 mod testdata;
+mod tiff;
 mod tolerance;

@@ -71,6 +71,11 @@ pub fn all() -> Vec<Bomb> {
             expect: Expect::Rejected("Corrupt"),
         },
         Bomb {
+            name: "tiff_planar_tiles_2gb_tall.tif",
+            bytes: tiff_planar_tall_tiles(),
+            expect: Expect::Rejected("Corrupt"),
+        },
+        Bomb {
             name: "gif_10000_frames.gif",
             bytes: gif_animated(10_000),
             expect: Expect::Ingested { largest: 120 },
@@ -274,6 +279,59 @@ fn riff_webp(kind: &[u8; 4], chunk: &[u8]) -> Vec<u8> {
     let riff_len = (webp.len() - 8) as u32;
     webp[4..8].copy_from_slice(&riff_len.to_le_bytes());
     webp
+}
+
+/// A 64x64 RGB TIFF in separate planes, each one tile 64 wide and 2,147,483,632 rows tall
+/// (a multiple of 16, as tiles must be); each tile holds the 64x64 pixels of the image. Read
+/// whole, a tile of the second or third plane would take 128 GiB.
+pub fn tiff_planar_tall_tiles() -> Vec<u8> {
+    const ENTRIES: u32 = 11;
+    let tile_length: u32 = 0x7FFF_FFF0;
+    // The header, the IFD, then BitsPerSample's three values, the three tile offsets and the
+    // three byte counts, then the tiles.
+    let values_at = 8 + 2 + ENTRIES * 12 + 4;
+    let data_at = values_at + 6 + 12 + 12;
+    let plane = 64 * 64;
+    // (tag, type, count, value or offset)
+    let entries: [(u16, u16, u32, u32); ENTRIES as usize] = [
+        (256, 3, 1, 64),                 // ImageWidth
+        (257, 3, 1, 64),                 // ImageLength
+        (258, 3, 3, values_at),          // BitsPerSample: 8, 8, 8
+        (259, 3, 1, 1),                  // Compression: none
+        (262, 3, 1, 2),                  // PhotometricInterpretation: RGB
+        (277, 3, 1, 3),                  // SamplesPerPixel
+        (284, 3, 1, 2),                  // PlanarConfiguration: separate
+        (322, 3, 1, 64),                 // TileWidth
+        (323, 4, 1, tile_length),        // TileLength
+        (324, 4, 3, values_at + 6),      // TileOffsets
+        (325, 4, 3, values_at + 6 + 12), // TileByteCounts
+    ];
+    let mut tiff = b"II*\0\x08\0\0\0".to_vec();
+    tiff.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for (tag, kind, count, value) in entries {
+        tiff.extend_from_slice(&tag.to_le_bytes());
+        tiff.extend_from_slice(&kind.to_le_bytes());
+        tiff.extend_from_slice(&count.to_le_bytes());
+        if kind == 3 && count == 1 {
+            tiff.extend_from_slice(&(value as u16).to_le_bytes());
+            tiff.extend_from_slice(&[0, 0]);
+        } else {
+            tiff.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    tiff.extend_from_slice(&[0; 4]); // no next IFD
+    for _ in 0..3 {
+        tiff.extend_from_slice(&8u16.to_le_bytes());
+    }
+    for i in 0..3u32 {
+        tiff.extend_from_slice(&(data_at + i * plane).to_le_bytes());
+    }
+    for _ in 0..3 {
+        tiff.extend_from_slice(&plane.to_le_bytes());
+    }
+    assert_eq!(tiff.len() as u32, data_at);
+    tiff.extend(std::iter::repeat_n(0x80, 3 * plane as usize));
+    tiff
 }
 
 /// A 64x64 greyscale Deflate TIFF whose one strip claims 4,294,967,280 bytes; the file holds

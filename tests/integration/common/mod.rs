@@ -4,6 +4,7 @@
 
 pub mod bombs;
 pub mod synth;
+pub mod tiff;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
