@@ -40,6 +40,71 @@ pub(crate) fn png_palette_problem(bytes: &[u8]) -> Option<String> {
     }
 }
 
+/// A copy of a BMP with what Pillow reads past put right, or `None` when nothing needs to be:
+///
+/// - a pixel offset (`bfOffBits`) pointing back into the headers or the colour table, where no
+///   pixel can be: the pixels are read from right after the table (the image crate would take
+///   the palette for pixels);
+/// - uncompressed pixel data short only of the last row's padding, which holds no pixel: the
+///   padding is added (the image crate would refuse the file as truncated).
+pub(crate) fn bmp_repaired(bytes: &[u8]) -> Option<Vec<u8>> {
+    const FILE_HEADER: u64 = 14;
+    let declared = u32_le(bytes, 10)?;
+    let info_size = u32_le(bytes, 14)?;
+    let (width, height) = bmp(bytes)?;
+    let (bits, compression, colours_used, entry) = if info_size == 12 {
+        // OS/2 1.x: no compression or colour count, 3-byte colour entries.
+        (u16_le(bytes, 24)?, 0, 0, 3)
+    } else {
+        (
+            u16_le(bytes, 28)?,
+            u32_le(bytes, 30)?,
+            u32_le(bytes, 46)?,
+            4,
+        )
+    };
+    let colours = match colours_used {
+        0 if bits <= 8 => 1 << bits,
+        used => used,
+    };
+    // BI_BITFIELDS and BI_ALPHABITFIELDS put their masks after a 40-byte info header.
+    let masks = match (info_size, compression) {
+        (40, 3) => 12,
+        (40, 6) => 16,
+        _ => 0,
+    };
+    let after_table = FILE_HEADER + info_size + masks + colours.checked_mul(entry)?;
+    let len = bytes.len() as u64;
+    let offset = if declared < after_table && after_table < len {
+        after_table
+    } else {
+        declared
+    };
+    // Rows of whole 4-byte words; the last row's padding holds no pixel.
+    let row_bits = width.checked_mul(bits)?;
+    let row = row_bits.div_ceil(32) * 4;
+    let padding = row - row_bits.div_ceil(8);
+    let end = offset.checked_add(row.checked_mul(height)?)?;
+    let uncompressed = matches!(compression, 0 | 3 | 6);
+    let short = if uncompressed && end > len && end - len <= padding {
+        end - len
+    } else {
+        0
+    };
+    if offset == declared && short == 0 {
+        return None;
+    }
+    let mut copy = bytes.to_vec();
+    copy[10..14].copy_from_slice(&u32::try_from(offset).ok()?.to_le_bytes());
+    copy.resize(copy.len() + usize::try_from(short).ok()?, 0);
+    Some(copy)
+}
+
+fn u32_le(bytes: &[u8], at: usize) -> Option<u64> {
+    let b = bytes.get(at..at + 4)?;
+    Some(u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+}
+
 fn u16_le(bytes: &[u8], at: usize) -> Option<u64> {
     let b = bytes.get(at..at + 2)?;
     Some(u64::from(u16::from_le_bytes([b[0], b[1]])))

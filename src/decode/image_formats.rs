@@ -41,6 +41,8 @@ pub(super) fn decode(bytes: &[u8], format: Format, limits: &Limits) -> Result<De
             decode_with_image(decoder, format, limits)
         }
         Format::Bmp => {
+            let repaired = header::bmp_repaired(bytes);
+            let bytes = repaired.as_deref().unwrap_or(bytes);
             let decoder = image::codecs::bmp::BmpDecoder::new(Cursor::new(bytes))
                 .map_err(|e| from_image(format, e))?;
             decode_with_image(decoder, format, limits)

@@ -243,8 +243,18 @@ pub(super) fn raster_for(kept: PixelRect, channels: Channels) -> Raster {
 }
 
 /// A tiff crate error in the words of [`Error`]; `bytes` to name a photometric interpretation
-/// it does not know.
+/// it does not know, or the compression of a directory it cannot read.
 pub(super) fn from_tiff(error: TiffError, bytes: &[u8]) -> Error {
+    // A directory the tiff crate cannot make sense of, in a compression that would be refused
+    // anyway: the compression is the answer (old-style JPEG files, for one, often lack tags the
+    // tiff crate needs).
+    if let (TiffError::FormatError(_), Some(value)) = (&error, unread_compression(bytes)) {
+        return Error::Unsupported {
+            format: Format::Tiff,
+            feature: compression::name(value),
+            source: Some(Box::new(error)),
+        };
+    }
     match error {
         TiffError::UnsupportedError(TiffUnsupportedError::UnknownInterpretation) => {
             let value = Directory::first(bytes).and_then(|d| d.number(bytes, 262));
@@ -285,6 +295,14 @@ pub(super) fn from_tiff(error: TiffError, bytes: &[u8]) -> Error {
             source: Some(Box::new(other)),
         },
     }
+}
+
+/// The first directory's compression, read from the bytes, when it is one that is not read.
+fn unread_compression(bytes: &[u8]) -> Option<u16> {
+    let value = Directory::first(bytes)?.number(bytes, 259)?;
+    u16::try_from(value)
+        .ok()
+        .filter(|&value| !compression::is_read(value))
 }
 
 /// `error`, from reading a strip or tile, saying so.

@@ -1,5 +1,5 @@
-//! Files libjpeg reads though they bend the standard, which stricter decoders refuse: they
-//! decode, to the picture they hold.
+//! Files the reference decoders (libjpeg, Pillow) read though they bend their format's rules,
+//! which stricter decoders refuse or misread: they decode, to the picture they hold.
 
 use crate::common;
 
@@ -75,4 +75,60 @@ fn a_zero_quantisation_step_decodes() {
         let difference = mean_difference(ours.bytes(), theirs.bytes(), side);
         assert!(difference < 1.0, "{side}: off by {difference} on average");
     }
+}
+
+/// A BMP whose pixel offset points back into its own colour table (Pillow's test suite has
+/// `pal8_offset.bmp`, a hex-edited `pal8.bmp`) has its pixels right after the table, where
+/// Pillow reads them; one whose last row lacks its padding (`mmap_error.bmp`: both at once)
+/// lacks no pixel. Their renditions are those of the file put right, not of the palette read
+/// as pixels; a file short of a pixel is still refused.
+#[test]
+fn bmp_offsets_and_padding_pillow_reads_past() {
+    use image::{ExtendedColorType, ImageEncoder};
+
+    // 94 pixels of 8 bits: rows of 96 bytes, 2 of them padding.
+    let (width, height) = (94, 80);
+    let grey = image::DynamicImage::from(synth::photo_like(width, height)).into_luma8();
+    let mut bmp = Vec::new();
+    image::codecs::bmp::BmpEncoder::new(&mut bmp)
+        .write_image(grey.as_raw(), width, height, ExtendedColorType::L8)
+        .expect("an 8-bit palette BMP");
+    let offset = |bmp: &[u8]| u32::from_le_bytes(bmp[10..14].try_into().unwrap());
+    // File header, 40-byte info header, 256 palette entries of 4 bytes, then the rows.
+    assert_eq!(
+        offset(&bmp),
+        14 + 40 + 256 * 4,
+        "the encoder's layout changed"
+    );
+    assert_eq!(
+        bmp.len(),
+        14 + 40 + 256 * 4 + 96 * 80,
+        "the encoder's layout changed"
+    );
+    let plain = ingest(&bmp, &Options::default()).expect("the plain file");
+    let misplaced = |bmp: &[u8], at: u32| {
+        let mut copy = bmp.to_vec();
+        copy[10..14].copy_from_slice(&at.to_le_bytes());
+        copy
+    };
+    let unpadded = |bmp: &[u8], missing: usize| bmp[..bmp.len() - missing].to_vec();
+    for (what, file) in [
+        ("offset at the palette", misplaced(&bmp, 14 + 40)),
+        (
+            "offset inside the palette",
+            misplaced(&bmp, 14 + 40 + 100 * 4),
+        ),
+        (
+            "offset a byte early",
+            misplaced(&bmp, 14 + 40 + 256 * 4 - 1),
+        ),
+        ("a byte of padding missing", unpadded(&bmp, 1)),
+        ("the padding missing", unpadded(&bmp, 2)),
+        ("both", unpadded(&misplaced(&bmp, 14 + 40), 1)),
+    ] {
+        let set = ingest(&file, &Options::default()).expect(what);
+        assert_eq!(etags(&set), etags(&plain), "{what}");
+    }
+    let error = ingest(&unpadded(&bmp, 3), &Options::default()).expect_err("a pixel missing");
+    assert_eq!(error.kind(), userphoto::ErrorKind::Corrupt);
 }

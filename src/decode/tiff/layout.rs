@@ -24,6 +24,14 @@ pub(super) mod compression {
     pub const PACKBITS: u16 = 32773;
     pub const ADOBE_DEFLATE: u16 = 32946;
 
+    /// Whether chunks of this compression are read (by the tiff crate, or as JPEG).
+    pub fn is_read(value: u16) -> bool {
+        matches!(
+            value,
+            NONE | FAX4 | LZW | JPEG | DEFLATE | ADOBE_DEFLATE | PACKBITS
+        )
+    }
+
     /// What a compression that is not read is called.
     pub fn name(value: u16) -> String {
         let name = match value {
@@ -166,15 +174,8 @@ impl Layout {
         let formats = vector(decoder, Tag::SampleFormat)?.unwrap_or_default();
         let extra = vector(decoder, Tag::ExtraSamples)?;
 
-        match compression {
-            compression::NONE
-            | compression::FAX4
-            | compression::LZW
-            | compression::JPEG
-            | compression::DEFLATE
-            | compression::ADOBE_DEFLATE
-            | compression::PACKBITS => {}
-            other => return Err(unsupported(compression::name(other))),
+        if !compression::is_read(compression) {
+            return Err(unsupported(compression::name(compression)));
         }
         if let Some(&format) = formats.iter().find(|&&f| f != 1) {
             return Err(unsupported(match format {
