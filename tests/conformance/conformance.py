@@ -498,8 +498,35 @@ FINDINGS = {"accepted-beyond", "accepted-size-differs", "refused-reference-decod
             "crash", "timeout", "error"}
 
 
+# Refusals DESIGN.md lists as deliberate, by format: (the error kind, a phrase of the message,
+# the section of DESIGN.md that says why).
+DESIGNED_REFUSALS = {
+    "TIFF": [
+        ("Unsupported", " compression (", "Reading TIFF: compressions the tiff crate does not decode"),
+        ("Unsupported", "Lab pixels", "Reading TIFF: pixels that need a colour model of their own"),
+        ("Unsupported", "signed integer samples", "Reading TIFF: signed samples"),
+        ("Unsupported", "floating-point samples", "Reading TIFF: floating-point samples"),
+        ("Unsupported", "no photometric interpretation",
+         "Reading TIFF: no PhotometricInterpretation tag"),
+    ],
+    "BMP": [
+        ("Corrupt", "Corrupt RLE data", "Reading BMP: RLE data that overruns its rows"),
+        ("Corrupt", "Invalid image type", "Reading BMP: top-down RLE"),
+        ("Corrupt", "More than one plane", "Reading BMP: a plane count other than 1"),
+        ("Unsupported", "Unknown bitmap header type", "Reading BMP: OS/2 2.x headers"),
+    ],
+    "JPEG": [
+        ("Corrupt", "where RST", "Which decoder reads a JPEG: bytes between a restart "
+         "interval and its marker"),
+    ],
+}
+
+
 def documented_limit(kind, message, fmt, data, ref):
     """Why a refusal is one the project documents, or None."""
+    for designed_kind, phrase, section in DESIGNED_REFUSALS.get(fmt, []):
+        if kind == designed_kind and phrase in message:
+            return "DESIGN.md, '%s'" % section
     if kind == "TooSmall" and "error" not in ref and min(ref["width"], ref["height"]) < 48:
         return "shorter side %d under 48 (README)" % min(ref["width"], ref["height"])
     if kind == "Unsupported" and fmt == "JPEG":
@@ -665,6 +692,10 @@ def run(args):
                     r["why"] = ("orientation %d in a PNG 'Raw profile type exif' text chunk, "
                                 "which DESIGN.md ('Orientation after resizing') says is not "
                                 "read" % r["orientation"])
+                elif "XMP" in label:
+                    r["verdict"] = "accepted-documented-difference"
+                    r["why"] = ("orientation %d only in XMP, which DESIGN.md ('Orientation "
+                                "after resizing') says is not read" % r["orientation"])
     for r in rows:
         if r["verdict"] != "accepted-beyond":
             shutil.rmtree(str(references / str(r["index"])), ignore_errors=True)

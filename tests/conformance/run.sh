@@ -4,6 +4,7 @@
 # against Pillow's own decode of the file (a pinned Pillow wheel, in a venv of its own).
 #
 #   bash tests/conformance/run.sh [--fail-on-crash]
+#   bash tests/conformance/run.sh --prepare   # only download the suite and make the venv
 #
 # Writes target/conformance/results.tsv (one line per file) and summary.md, and prints the
 # summary. Exits 0 whatever the files gave, unless --fail-on-crash is given: then 3 when
@@ -31,9 +32,11 @@ PYTHON=${PYTHON:-python3}
 CACHE=${CONFORMANCE_CACHE:-$ROOT/target/conformance}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 OPTIONS=()
+PREPARE_ONLY=
 for arg in "$@"; do
     case $arg in
         --fail-on-crash) OPTIONS+=(--fail-on-crash) ;;
+        --prepare) PREPARE_ONLY=1 ;;
         -h | --help) sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown argument $arg" >&2; exit 2 ;;
     esac
@@ -73,6 +76,8 @@ sys.exit(PIL.__version__ != '$PILLOW_VERSION' or numpy.__version__ != '$NUMPY_VE
     "$VENV/bin/python" -m pip install --quiet --only-binary :all: \
         "pillow==$PILLOW_VERSION" "numpy==$NUMPY_VERSION"
 fi
+
+[[ -z $PREPARE_ONLY ]] || exit 0
 
 # 3. The command under test and the DSSIM tool.
 if [[ -z ${USERPHOTO:-} ]]; then
