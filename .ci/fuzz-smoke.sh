@@ -28,8 +28,8 @@ RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
 -Cllvm-args=-sanitizer-coverage-trace-compares -Cllvm-args=-sanitizer-coverage-stack-depth \
 --cfg fuzzing -Cdebug-assertions -Coverflow-checks" \
-    cargo build --release --bins --target "$host" --target-dir "$build" \
-    ${features:+--features "$features"}
+    cargo build --release --target "$host" --target-dir "$build" \
+    ${features:+--features "$features"} $(printf -- '--bin %s ' $targets)
 ./seed.sh
 for target in $targets; do
     echo "== $target ($seconds s${features:+, $features})"

@@ -2,7 +2,8 @@
 # End-to-end test with Microsoft's Graph client for Python (msgraph-sdk from PyPI): builds
 # userphoto-server, starts it on loopback with an in-memory store, and runs graph_sdk.py.
 #
-#   bash server/tests/graph_sdk.sh      # from the repository root
+#   bash server/tests/graph_sdk.sh            # from the repository root
+#   bash server/tests/graph_sdk.sh --prepare  # only make the venv (CI does it while cargo builds)
 #
 # GRAPH_VENV (default target/graph-venv) is where msgraph-sdk is installed; PORT (default
 # 18091) the port. The photo uploaded is the corpus's 12-MP JPEG (USERPHOTO_CORPUS); without
@@ -20,9 +21,11 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/python" -c "import msgraph" 2>/dev/null || "$venv/bin/pip" install --quiet msgraph-sdk
+# Pillow draws the photo when there is no corpus.
+"$venv/bin/python" -c "import PIL" 2>/dev/null || "$venv/bin/pip" install --quiet pillow
+[ "${1:-}" != --prepare ] || exit 0
 
 if [ ! -f "$photo" ]; then
-    "$venv/bin/python" -c "import PIL" 2>/dev/null || "$venv/bin/pip" install --quiet pillow
     photo="$target/graph-sdk-photo.jpg"
     "$venv/bin/python" - "$photo" <<'PY'
 import sys

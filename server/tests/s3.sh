@@ -3,6 +3,7 @@
 # server, installed from PyPI and started on loopback; stops it afterwards.
 #
 #   bash server/tests/s3.sh            # from the repository root
+#   bash server/tests/s3.sh --prepare  # only install moto (CI does it while cargo builds)
 #
 # USERPHOTO_TEST_S3_PORT chooses the port (default 9717).
 set -euo pipefail
@@ -12,6 +13,7 @@ port="${USERPHOTO_TEST_S3_PORT:-9717}"
 if ! python3 -c "import moto.server, flask, flask_cors" 2>/dev/null; then
     python3 -m pip install --quiet 'moto[server]'
 fi
+[ "${1:-}" != --prepare ] || exit 0
 python3 -m moto.server -H 127.0.0.1 -p "$port" >"${TMPDIR:-/tmp}/userphoto-moto.log" 2>&1 &
 moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
