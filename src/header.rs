@@ -42,9 +42,9 @@ pub(crate) fn png_palette_problem(bytes: &[u8]) -> Option<String> {
 
 /// A copy of a BMP with what Pillow reads past put right, or `None` when nothing needs to be:
 ///
-/// - a pixel offset (`bfOffBits`) pointing back into the headers or the colour table, where no
-///   pixel can be: the pixels are read from right after the table (the image crate would take
-///   the palette for pixels);
+/// - a pixel offset (`bfOffBits`) pointing back into the headers or into a colour table whose
+///   length the header states, where no pixel can be: the pixels are read from right after the
+///   table (the image crate would take the palette for pixels);
 /// - uncompressed pixel data short only of the last row's padding, which holds no pixel: the
 ///   padding is added (the image crate would refuse the file as truncated).
 pub(crate) fn bmp_repaired(bytes: &[u8]) -> Option<Vec<u8>> {
@@ -63,22 +63,28 @@ pub(crate) fn bmp_repaired(bytes: &[u8]) -> Option<Vec<u8>> {
             4,
         )
     };
-    let colours = match colours_used {
-        0 if bits <= 8 => 1 << bits,
-        used => used,
-    };
     // BI_BITFIELDS and BI_ALPHABITFIELDS put their masks after a 40-byte info header.
     let masks = match (info_size, compression) {
         (40, 3) => 12,
         (40, 6) => 16,
         _ => 0,
     };
-    let after_table = FILE_HEADER + info_size + masks + colours.checked_mul(entry)?;
-    let len = bytes.len() as u64;
-    let offset = if declared < after_table && after_table < len {
-        after_table
+    let headers = FILE_HEADER + info_size + masks;
+    // A colour table's length is stated (biClrUsed) or implied by the depth; an implied one
+    // may be cut short by the offset (OS/2 files do that), a stated one may not.
+    let table = match colours_used {
+        0 if bits <= 8 => (1 << bits) * entry,
+        used => used.checked_mul(entry)?,
+    };
+    let earliest = if colours_used > 0 {
+        headers + table
     } else {
-        declared
+        headers
+    };
+    let len = bytes.len() as u64;
+    let offset = match headers + table {
+        after_table if declared < earliest && after_table < len => after_table,
+        _ => declared,
     };
     // Rows of whole 4-byte words; the last row's padding holds no pixel.
     let row_bits = width.checked_mul(bits)?;
