@@ -39,7 +39,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import dask.bag
-import fsspec
+import fsspec  # type: ignore[import-untyped]  # fsspec ships no types
 from distributed import Client, LocalCluster
 from fsspec import AbstractFileSystem
 
@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     ]
     todo = [rel for rel in photos if output_name(rel) not in clashes]
     outcomes = (
-        dask.bag.from_sequence(todo, partition_size=4)
+        dask.bag.from_sequence(todo, partition_size=4)  # type: ignore[no-untyped-call]
         .map(
             render,
             in_fs=in_fs,
@@ -161,11 +161,13 @@ def main() -> int:
     parser.add_argument("--background", default="ffffff", help="colour under transparency")
     args = parser.parse_args()
     if args.scheduler:
-        with Client(args.scheduler):
+        with Client(args.scheduler):  # type: ignore[no-untyped-call]
             return run(args)
-    with LocalCluster(
+    # Dask's constructors are not annotated.
+    local = LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=args.workers, threads_per_worker=args.threads, dashboard_address=None
-    ) as cluster, Client(cluster):
+    )
+    with local as cluster, Client(cluster):  # type: ignore[no-untyped-call]
         return run(args)
 
 
