@@ -33,11 +33,15 @@ fn _userphoto(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(ingest, module)?)?;
     module.add_function(wrap_pyfunction!(placeholder, module)?)?;
     module.add_function(wrap_pyfunction!(keep_freed_memory, module)?)?;
-    module.add_function(wrap_pyfunction!(ingest_panicking, module)?)?;
     let sizes = userphoto::PhotoSize::ALL.map(userphoto::PhotoSize::name);
     module.add("SIZES", PyTuple::new(module.py(), sizes)?)?;
     module.add("PIPELINE_VERSION", userphoto::PIPELINE_VERSION)?;
-    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // Not in `__all__`: the version, and a hook for the tests.
+    module.setattr("__version__", env!("CARGO_PKG_VERSION"))?;
+    module.setattr(
+        "_ingest_panicking",
+        wrap_pyfunction!(ingest_panicking, module)?,
+    )?;
     Ok(())
 }
 
@@ -56,7 +60,10 @@ fn _userphoto(module: &Bound<'_, PyModule>) -> PyResult<()> {
 /// Internal, a bug in userphoto, should a decoder fail unexpectedly). Raises ValueError for a
 /// quality or background out of range, TypeError when `data` is not bytes-like.
 #[pyfunction]
-#[pyo3(signature = (data, *, quality = i64::from(userphoto::Options::DEFAULT_QUALITY), background = "ffffff", limits = None))]
+#[pyo3(
+    signature = (data, *, quality = i64::from(userphoto::Options::DEFAULT_QUALITY), background = "ffffff", limits = None),
+    text_signature = "(data, *, quality=85, background='ffffff', limits=None)"
+)]
 fn ingest(
     py: Python<'_>,
     data: &Bound<'_, PyAny>,

@@ -16,6 +16,7 @@ pub struct Limits(pub userphoto::Limits);
 #[pymethods]
 impl Limits {
     #[new]
+    #[pyo3(text_signature = "(*, max_input_bytes=33554432, max_pixels=67108864, max_side=16384)")]
     #[pyo3(signature = (
         *,
         max_input_bytes = userphoto::Limits::DEFAULT_MAX_INPUT_BYTES,
