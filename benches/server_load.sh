@@ -2,7 +2,9 @@
 # Load test of userphoto-server on loopback with wrk (Debian: apt-get install wrk):
 #   1. GET photo/$value (the 648x648 JPEG) — requests/s and latency percentiles;
 #   2. the same with a matching If-None-Match (304s);
-#   3. PUT photo/$value of a 12-megapixel JPEG — uploads/s.
+#   3. PUT photo/$value of a 12-megapixel JPEG — uploads/s;
+#   4. a people picker's traffic: 20 users' 96x96 photos, as 20 direct GETs and as one Graph
+#      $batch of 20 reads — photos/s each way.
 #
 #   bash benches/server_load.sh [PHOTO]
 #
@@ -57,3 +59,31 @@ wrk.headers["Content-Type"] = "image/jpeg"
 LUA
 echo "== PUT photo/\$value (12-MP JPEG), $upload_connections connections, ${duration}s"
 wrk -t1 -c"$upload_connections" -d"${duration}s" --timeout 60s --latency -s "$work/put.lua" "$base"
+
+# 4. Twenty users' 96x96 photos: twenty direct GETs against one $batch of twenty reads.
+admin="$("$SERVER_BIN" token --user admin@contoso.com --scopes ProfilePhoto.ReadWrite.All --expires 1h)"
+graph="http://127.0.0.1:$port/v1.0"
+requests=""
+for i in $(seq 1 20); do
+    curl -sf -X PUT -H "Authorization: Bearer $admin" --data-binary "@$photo" \
+        "$graph/users/user$i@contoso.com/photo/\$value" >/dev/null
+    requests="$requests${requests:+,}{\"id\":\"$i\",\"method\":\"GET\",\"url\":\"/users/user$i@contoso.com/photos/96x96/\$value\"}"
+done
+cat >"$work/direct.lua" <<LUA
+local i = 0
+wrk.headers["Authorization"] = "Bearer $admin"
+request = function()
+    i = i % 20 + 1
+    return wrk.format("GET", "/v1.0/users/user" .. i .. "@contoso.com/photos/96x96/\$value")
+end
+LUA
+cat >"$work/batch.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"requests":[$requests]}'
+wrk.headers["Authorization"] = "Bearer $admin"
+wrk.headers["Content-Type"] = "application/json"
+LUA
+echo "== 20 users' photos/96x96/\$value as direct GETs (photos/s = requests/s), $connections connections, ${duration}s"
+wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$work/direct.lua" "http://127.0.0.1:$port"
+echo "== the same 20 as one \$batch per request (photos/s = 20 x requests/s), $connections connections, ${duration}s"
+wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$work/batch.lua" "$graph/\$batch"

@@ -26,6 +26,11 @@ impl ErrorCode {
     pub const METHOD_NOT_ALLOWED: ErrorCode = ErrorCode("ErrorMethodNotAllowed");
     /// 400: a request the API cannot take.
     pub const INVALID_REQUEST: ErrorCode = ErrorCode("ErrorInvalidRequest");
+    /// 400: Graph's answer to a JSON batch it cannot take (too many requests, ids repeated,
+    /// a nested batch, a body that is no batch).
+    pub const BAD_REQUEST: ErrorCode = ErrorCode("BadRequest");
+    /// 424: a request of a batch whose dependency failed.
+    pub const FAILED_DEPENDENCY: ErrorCode = ErrorCode("FailedDependency");
     /// 401: no token, or a malformed, badly signed or expired one.
     pub const INVALID_AUTHENTICATION_TOKEN: ErrorCode = ErrorCode("InvalidAuthenticationToken");
     /// 403 on the Outlook routes: the token lacks a scope that allows the operation.

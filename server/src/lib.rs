@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod batch;
 pub mod error;
 pub mod error_code;
 pub mod odata;
@@ -28,7 +29,7 @@ pub mod store;
 
 use std::sync::Arc;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use tokio::sync::Semaphore;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
@@ -95,10 +96,19 @@ impl App {
     }
 }
 
-/// The HTTP application: `GET /healthz` and every photo route (see [`routes`]).
+/// The HTTP application: `GET /healthz`, every photo route (see [`routes`]) and Graph's
+/// JSON batching (see [`batch`]).
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/v1.0/$batch",
+            post(|state, request| batch::handle("/v1.0", state, request)),
+        )
+        .route(
+            "/beta/$batch",
+            post(|state, request| batch::handle("/beta", state, request)),
+        )
         .fallback(routes::dispatch)
         .with_state(app)
         .layer(

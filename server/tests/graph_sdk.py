@@ -22,6 +22,8 @@ from kiota_abstractions.authentication import (
     BaseBearerTokenAuthenticationProvider,
 )
 from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph_core.requests.batch_request_content import BatchRequestContent
+from msgraph_core.requests.batch_request_item import BatchRequestItem
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
 
@@ -106,6 +108,32 @@ async def main(base_url, token_own, token_admin, photo_path):
     check(theirs.id == "648X648", "users/{id}/photo read with ProfilePhoto.ReadWrite.All")
     their_bytes = await admin.users.by_user_id("alice@contoso.com").photo.content.get()
     check(zlib.crc32(their_bytes) == zlib.crc32(data), "the same bytes through users/{id}")
+
+    # A people picker's traffic: several users' photos in one JSON batch, as the SDK builds
+    # it, each body the bytes of the direct route.
+    for user in ("bob@contoso.com", "carol@contoso.com"):
+        await admin.users.by_user_id(user).photo.content.put(photo)
+    check(True, "PUT users/{id}/photo/$value for two more users")
+    users = ["alice@contoso.com", "bob@contoso.com", "carol@contoso.com"]
+    items = {}
+    for user in users:
+        info = admin.users.by_user_id(user).photo.content.to_get_request_information()
+        items[user] = BatchRequestItem(request_information=info)
+    info = admin.users.by_user_id("bob@contoso.com").photos.by_profile_photo_id(
+        "48x48").content.to_get_request_information()
+    items["bob-48"] = BatchRequestItem(request_information=info)
+    batch = await admin.batch.post(BatchRequestContent({i.id: i for i in items.values()}))
+    for user in users:
+        direct = await admin.users.by_user_id(user).photo.content.get()
+        batched = batch.get_response_stream_by_id(items[user].id).read()
+        check(batched == direct, f"$batch: {user}'s photo/$value is the direct route's bytes")
+    small_direct = await admin.users.by_user_id("bob@contoso.com").photos.by_profile_photo_id(
+        "48x48").content.get()
+    small = batch.get_response_stream_by_id(items["bob-48"].id).read()
+    check(small == small_direct and jpeg_side(small) == (48, 48),
+          "$batch: photos/48x48/$value is the direct route's 48x48 JPEG")
+    statuses = batch.get_response_status_codes()
+    check(sorted(statuses.values()) == [200] * 4, f"$batch: every read is 200 ({statuses})")
 
     # Delete, and the bytes are gone again.
     await own.me.photo.delete()

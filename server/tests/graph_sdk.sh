@@ -21,6 +21,8 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/python" -c "import msgraph" 2>/dev/null || "$venv/bin/pip" install --quiet msgraph-sdk
+# msgraph-core's batching imports `deprecated` without declaring it (msgraph-core 1.5).
+"$venv/bin/python" -c "import deprecated" 2>/dev/null || "$venv/bin/pip" install --quiet deprecated
 # Pillow draws the photo when there is no corpus.
 "$venv/bin/python" -c "import PIL" 2>/dev/null || "$venv/bin/pip" install --quiet pillow
 [ "${1:-}" != --prepare ] || exit 0

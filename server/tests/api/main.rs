@@ -6,6 +6,7 @@
 mod common;
 
 mod authorization;
+mod batch;
 mod cli;
 mod consistency;
 mod graph;
