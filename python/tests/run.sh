@@ -3,6 +3,8 @@
 # directory, installs the test tools and the package (`pip install ./python`, built by maturin),
 # and runs pytest on python/tests, which includes `mypy --strict` on the examples.
 #
+#   bash python/tests/run.sh [--prepare]
+#
 # The package is built with Cargo's dev profile, which optimises the pixel crates: a release
 # build of the library from cold takes several minutes. The tests compare the package with the
 # `userphoto` command `cargo test --workspace` builds (USERPHOTO_BIN, by default
@@ -17,6 +19,8 @@ venv=$target/python-venv
 export PATH=$venv/bin:$PATH
 pip() { python -m pip --disable-pip-version-check -q "$@"; }
 pip install "maturin>=1.9.4,<2" "pytest>=8,<10" "mypy>=1.10,<3" "dask[distributed]>=2024.1"
+# `--prepare`: only the venv and the tools (CI does it while cargo builds).
+[[ ${1:-} != --prepare ]] || exit 0
 MATURIN_PEP517_ARGS="--profile dev" CARGO_TARGET_DIR=$target \
     pip install --no-build-isolation --force-reinstall --no-deps ./python
 
