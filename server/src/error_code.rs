@@ -26,6 +26,8 @@ impl ErrorCode {
     pub const METHOD_NOT_ALLOWED: ErrorCode = ErrorCode("ErrorMethodNotAllowed");
     /// 400: a request the API cannot take.
     pub const INVALID_REQUEST: ErrorCode = ErrorCode("ErrorInvalidRequest");
+    /// 400: Graph's answer to `/me` with an application token, which names no user.
+    pub const BAD_REQUEST: ErrorCode = ErrorCode("BadRequest");
     /// 401: no token, or a malformed, badly signed or expired one.
     pub const INVALID_AUTHENTICATION_TOKEN: ErrorCode = ErrorCode("InvalidAuthenticationToken");
     /// 403 on the Outlook routes: the token lacks a scope that allows the operation.

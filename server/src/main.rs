@@ -1,18 +1,19 @@
 //! `userphoto-server`: the reference photo server, and `userphoto-server token` to mint
-//! bearer tokens for it.
+//! development tokens for it.
 #![forbid(unsafe_code)]
 
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use object_store::ObjectStore;
-use userphoto_server::auth::{parse_duration, Keys};
+use userphoto_server::auth::{oidc, parse_duration, Authenticator, Keys};
 use userphoto_server::store::PhotoStore;
-use userphoto_server::{router, App, Config, DEFAULT_BODY_LIMIT};
+use userphoto_server::{metrics_router, router, App, Config, MetricsEndpoint, DEFAULT_BODY_LIMIT};
 
 /// The reference user-photo server: the Outlook photo REST API (/api/v2.0, /api/beta) and
 /// Microsoft Graph's profile photo API (/v1.0, /beta), storing photos on disk or in S3.
@@ -29,7 +30,10 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Print a bearer token signed with the server's secret, alone on stdout.
+    /// Print a development token signed with the HS256 secret, alone on stdout.
+    ///
+    /// For development and tests only: whoever holds the secret can sign in as anyone. A
+    /// deployment takes its tokens from an OpenID Connect issuer (--oidc-issuer).
     ///
     /// Example: userphoto-server token --user alice@contoso.com --scopes "User.ReadWrite"
     Token {
@@ -49,8 +53,9 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct Secret {
-    /// A file holding the HS256 secret that signs tokens (a trailing newline is ignored).
-    /// Without it, the secret is the environment variable USERPHOTO_JWT_SECRET.
+    /// For development: a file holding the HS256 secret that signs tokens (a trailing newline
+    /// is ignored). Without it, the secret is the environment variable USERPHOTO_JWT_SECRET.
+    /// Not used with --oidc-issuer.
     #[arg(long, env = "USERPHOTO_JWT_SECRET_FILE", global = true)]
     jwt_secret_file: Option<PathBuf>,
 }
@@ -67,7 +72,8 @@ impl Secret {
             None => match std::env::var("USERPHOTO_JWT_SECRET") {
                 Ok(secret) => secret.into_bytes(),
                 Err(_) => bail!(
-                    "no token secret: set USERPHOTO_JWT_SECRET or pass --jwt-secret-file FILE"
+                    "no token issuer: pass --oidc-issuer URL --audience AUD, or for development \
+                     set USERPHOTO_JWT_SECRET or pass --jwt-secret-file FILE"
                 ),
             },
         };
@@ -112,8 +118,35 @@ struct Serve {
     /// The base URL written into @odata.context and @odata.id (default http://<Host header>).
     #[arg(long, env = "USERPHOTO_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Take tokens from this OpenID Connect issuer (its /.well-known/openid-configuration and
+    /// key set): RS256 or ES256, checked for issuer, audience, expiry and nbf. Needs
+    /// --audience. Without it, tokens are development tokens (USERPHOTO_JWT_SECRET).
+    #[arg(long, env = "USERPHOTO_OIDC_ISSUER", requires = "audience")]
+    oidc_issuer: Option<String>,
+    /// An audience tokens must be for (the API's application id URI or client id); may repeat,
+    /// or be a comma-separated list in the variable.
+    #[arg(
+        long,
+        env = "USERPHOTO_AUDIENCE",
+        value_delimiter = ',',
+        requires = "oidc_issuer"
+    )]
+    audience: Vec<String>,
+    /// Serve GET /metrics on this address instead of the API's.
+    #[arg(long, env = "USERPHOTO_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
+    /// How log lines are written: text (coloured only on a terminal) or json (one object a
+    /// line).
+    #[arg(long, env = "USERPHOTO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(flatten)]
     secret: Secret,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -133,29 +166,74 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Log lines on stdout: JSON objects, or text with colour codes only when stdout is a
+/// terminal (and `NO_COLOR` is not set).
+fn init_logs(format: LogFormat) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+        LogFormat::Text => {
+            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            builder.with_ansi(colour).init();
+        }
+    }
+}
+
+async fn authenticator(args: &Serve) -> anyhow::Result<Authenticator> {
+    let Some(issuer) = &args.oidc_issuer else {
+        tracing::warn!("development tokens (HS256 secret): use --oidc-issuer in a deployment");
+        return Ok(args.secret.keys()?.into());
+    };
+    let issuer = oidc::Issuer::discover(oidc::Settings {
+        issuer: issuer.clone(),
+        audiences: args.audience.clone(),
+    })
+    .await
+    .with_context(|| format!("reading the OpenID Connect issuer {issuer}"))?;
+    tracing::info!(issuer = issuer.issuer(), audiences = ?args.audience, "tokens from the issuer");
+    Ok(issuer.into())
+}
+
 fn serve(args: Serve) -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=info".into()),
-        )
-        .init();
-    let keys = args.secret.keys()?;
+    init_logs(args.log_format);
     // Upload after upload, reuse memory instead of faulting it in again (see its docs).
     userphoto::keep_freed_memory();
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     runtime.block_on(async move {
+        let auth = authenticator(&args).await?;
         let store = open_store(&args)?;
         let mut config = Config {
             body_limit: args.body_limit,
-            public_url: args.public_url,
+            public_url: args.public_url.clone(),
             ..Config::default()
         };
         config.options.quality = args.quality;
         if let Some(n) = args.max_ingests {
             config.max_concurrent_ingests = n;
         }
-        let app = Arc::new(App::new(PhotoStore::new(store), keys, config));
+        if args.metrics_listen.is_some() {
+            config.metrics = MetricsEndpoint::Separate;
+        }
+        let app = Arc::new(App::new(PhotoStore::new(store), auth, config));
+        if let Some(address) = args.metrics_listen {
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("listening on {address} for metrics"))?;
+            tracing::info!(address = %listener.local_addr()?, "metrics at /metrics");
+            let metrics = metrics_router(app.clone());
+            tokio::spawn(async move {
+                if let Err(error) = axum::serve(listener, metrics).await {
+                    tracing::error!(%error, "the metrics listener failed");
+                }
+            });
+        }
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;

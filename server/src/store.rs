@@ -172,6 +172,19 @@ impl PhotoStore {
         Ok(Some(index))
     }
 
+    /// Whether the store answers: lists a prefix that holds nothing, which an S3 bucket
+    /// answers only when it exists and the credentials are good.
+    ///
+    /// # Errors
+    ///
+    /// The store's failure.
+    pub async fn probe(&self) -> Result<(), StoreError> {
+        self.inner
+            .list_with_delimiter(Some(&Path::from("readyz")))
+            .await
+            .map(|_| ())
+    }
+
     /// The index of the user's current set, or `None` when the user has no photo.
     ///
     /// # Errors

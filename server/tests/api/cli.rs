@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use axum::http::{header, HeaderMap};
-use userphoto_server::auth::Keys;
+use userphoto_server::auth::{Authenticator, Keys, Principal};
 
 const SECRET: &str = "a secret for the command-line test";
 
@@ -14,10 +14,16 @@ fn principal(token: &str, secret: &[u8]) -> Option<(String, Vec<String>)> {
         header::AUTHORIZATION,
         format!("Bearer {token}").parse().unwrap(),
     );
-    Keys::new(secret)
-        .authenticate(&headers)
-        .ok()
-        .map(|p| (p.user, p.scopes))
+    let authenticator = Authenticator::from(Keys::new(secret));
+    let principal = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(authenticator.authenticate(&headers))
+        .ok()?;
+    match principal {
+        Principal::User { user, scopes } => Some((user, scopes)),
+        Principal::Application { .. } => None,
+    }
 }
 
 #[test]
