@@ -49,6 +49,9 @@ struct StoreLabels {
     operation: &'static str,
 }
 
+/// The operations `userphoto_store_errors_total` counts.
+pub const STORE_OPERATIONS: [&str; 4] = ["read", "replace", "delete", "ready"];
+
 /// What became of an upload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Upload {
@@ -132,6 +135,24 @@ impl Metrics {
             "Uploads being rendered now",
             ingests_running.clone(),
         );
+        // Every series a dashboard plots exists from the start, at 0.
+        uploads
+            .get_or_create(&UploadLabels {
+                outcome: "stored",
+                kind: "",
+            })
+            .get();
+        for kind in userphoto::ErrorKind::ALL {
+            uploads
+                .get_or_create(&UploadLabels {
+                    outcome: "rejected",
+                    kind: kind.as_str(),
+                })
+                .get();
+        }
+        for operation in STORE_OPERATIONS {
+            store_errors.get_or_create(&StoreLabels { operation }).get();
+        }
         Metrics {
             registry,
             requests,
