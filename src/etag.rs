@@ -3,10 +3,12 @@
 use std::fmt;
 
 /// The strong entity tag of a rendition: the CRC-32 of its bytes as 8 upper-case hex digits,
-/// quoted, as the service writes it (`"BA09D118"`), or the empty tag `""` of the placeholder.
+/// quoted, as the service writes it (`"BA09D118"`), or the empty tag of the placeholder.
 ///
 /// The quotes are part of the value: [`as_str`](ETag::as_str) gives exactly what goes in an
-/// HTTP `ETag` header and in `@odata.mediaEtag`.
+/// HTTP `ETag` header and in `@odata.mediaEtag`. The empty tag is the empty string, as the
+/// service writes the placeholder's `"@odata.mediaEtag": ""` (SPEC §3); it never goes in a
+/// header, since the placeholder's bytes have no `ETag`.
 ///
 /// ```
 /// use userphoto::ETag;
@@ -15,7 +17,8 @@ use std::fmt;
 /// assert_eq!(tag.as_str(), "\"3610A686\"");
 /// assert_eq!(tag.crc32(), Some(0x3610A686));
 /// assert_eq!(ETag::parse(tag.as_str()), Some(tag));
-/// assert_eq!(ETag::empty().as_str(), "\"\"");
+/// assert_eq!(ETag::empty().as_str(), "");
+/// assert_eq!(ETag::parse(""), Some(ETag::empty()));
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ETag {
@@ -42,7 +45,7 @@ impl ETag {
         }
     }
 
-    /// The empty tag `""`, which the placeholder carries.
+    /// The empty tag, which the placeholder carries: written as the empty string.
     pub const fn empty() -> ETag {
         ETag {
             crc: None,
@@ -60,16 +63,21 @@ impl ETag {
         self.crc
     }
 
-    /// The tag as written in headers and metadata, quotes included.
+    /// The tag as written in headers and metadata, quotes included; the empty string for the
+    /// empty tag.
     pub fn as_str(&self) -> &str {
-        let len = if self.crc.is_some() { 10 } else { 2 };
+        let len = if self.crc.is_some() { 10 } else { 0 };
         std::str::from_utf8(&self.text[..len]).expect("the tag is ASCII")
     }
 
     /// Reads a tag as written by [`as_str`](ETag::as_str): quoted, 8 hex digits (either case)
-    /// or nothing. A weak prefix `W/` and surrounding whitespace are accepted.
+    /// or nothing; the empty string, or empty quotes `""`, is the empty tag. A weak prefix
+    /// `W/` and surrounding whitespace are accepted.
     pub fn parse(s: &str) -> Option<ETag> {
         let s = s.trim();
+        if s.is_empty() {
+            return Some(ETag::empty());
+        }
         let s = s.strip_prefix("W/").unwrap_or(s);
         let inner = s.strip_prefix('"')?.strip_suffix('"')?;
         if inner.is_empty() {
