@@ -25,6 +25,7 @@ pub mod error_code;
 pub mod metrics;
 pub mod observe;
 pub mod odata;
+pub mod rerender;
 pub mod routes;
 pub mod store;
 

@@ -2,7 +2,6 @@
 //! development tokens for it.
 #![forbid(unsafe_code)]
 
-use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,6 +11,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use object_store::ObjectStore;
 use userphoto_server::auth::{oidc, parse_duration, Authenticator, Keys};
+use userphoto_server::rerender::Outcome;
 use userphoto_server::store::PhotoStore;
 use userphoto_server::{metrics_router, router, App, Config, MetricsEndpoint, DEFAULT_BODY_LIMIT};
 
@@ -48,6 +48,24 @@ enum Command {
         expires: Duration,
         #[command(flatten)]
         secret: Secret,
+    },
+    /// Render every stored photo again from its original when it was made by another
+    /// pipeline version or with other options (after an upgrade, or a new --quality).
+    ///
+    /// Each photo is swapped in as an upload is: readers never see a mix, and an upload that
+    /// lands meanwhile wins. Safe beside running servers; stopped, it resumes where it was on
+    /// the next run. Photos stored without their original are reported and left as they are.
+    /// Exit status 0 when every photo is done, 1 when some failed (named on stderr).
+    Rerender {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// JPEG quality of the renditions, 1-100: the servers' --quality.
+        #[arg(long, env = "USERPHOTO_QUALITY", default_value_t = userphoto::Options::DEFAULT_QUALITY,
+              value_parser = clap::value_parser!(u8).range(1..=100))]
+        quality: u8,
+        /// How many photos are rendered at once (default: the number of CPUs).
+        #[arg(long)]
+        jobs: Option<usize>,
     },
 }
 
@@ -88,7 +106,7 @@ impl Secret {
 }
 
 #[derive(Args, Debug)]
-struct Serve {
+struct StoreArgs {
     /// Keep photos in this folder (created if missing). The default store.
     #[arg(
         long,
@@ -102,6 +120,12 @@ struct Serve {
     /// AWS_ALLOW_HTTP …), file:///path, or memory:// (lost on exit).
     #[arg(long, env = "USERPHOTO_STORE")]
     store: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct Serve {
+    #[command(flatten)]
+    store: StoreArgs,
     /// The address to listen on.
     #[arg(long, env = "USERPHOTO_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -162,6 +186,11 @@ fn main() -> anyhow::Result<()> {
             println!("{}", keys.mint(&user, &scopes, expires)?);
             Ok(())
         }
+        Some(Command::Rerender {
+            store,
+            quality,
+            jobs,
+        }) => rerender(&store, quality, jobs),
         None => serve(cli.serve),
     }
 }
@@ -179,11 +208,13 @@ fn init_logs(format: LogFormat) {
             .with_current_span(true)
             .with_span_list(false)
             .init(),
-        LogFormat::Text => {
-            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            builder.with_ansi(colour).init();
-        }
+        LogFormat::Text => builder.with_ansi(colour(&std::io::stdout())).init(),
     }
+}
+
+/// Colour codes only on a terminal, and not when `NO_COLOR` is set.
+fn colour(stream: &impl std::io::IsTerminal) -> bool {
+    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
 async fn authenticator(args: &Serve) -> anyhow::Result<Authenticator> {
@@ -208,7 +239,7 @@ fn serve(args: Serve) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     runtime.block_on(async move {
         let auth = authenticator(&args).await?;
-        let store = open_store(&args)?;
+        let store = open_store(&args.store)?;
         let mut config = Config {
             body_limit: args.body_limit,
             public_url: args.public_url.clone(),
@@ -247,7 +278,60 @@ fn serve(args: Serve) -> anyhow::Result<()> {
     })
 }
 
-fn open_store(args: &Serve) -> anyhow::Result<Arc<dyn ObjectStore>> {
+fn rerender(store: &StoreArgs, quality: u8, jobs: Option<usize>) -> anyhow::Result<()> {
+    // Warnings and progress on stderr; the summary alone on stdout.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(colour(&std::io::stderr()))
+        .init();
+    let jobs = jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
+    let options = userphoto::Options {
+        quality,
+        ..userphoto::Options::default()
+    };
+    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    let summary = runtime.block_on(async {
+        let store = Arc::new(PhotoStore::new(open_store(store)?));
+        userphoto_server::rerender::rerender(store, &options, jobs, |user, outcome, done, total| {
+            eprintln!("[{done}/{total}] {user}: {}", describe(outcome));
+        })
+        .await
+        .context("listing the stored photos")
+    })?;
+    for user in summary.without_original() {
+        eprintln!("left as it is (stored before originals were kept): {user}");
+    }
+    let mut failed = 0;
+    for (user, why) in summary.failures() {
+        eprintln!("failed: {user}: {why}");
+        failed += 1;
+    }
+    println!("{summary}");
+    if failed > 0 {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+fn describe(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Rendered => "rendered again".to_owned(),
+        Outcome::UpToDate => "up to date".to_owned(),
+        Outcome::NoPhoto => "no photo".to_owned(),
+        Outcome::NoOriginal => "no original, left as it is".to_owned(),
+        Outcome::Superseded => "replaced by an upload meanwhile, which stays".to_owned(),
+        Outcome::Failed(why) => format!("FAILED: {why}"),
+    }
+}
+
+fn open_store(args: &StoreArgs) -> anyhow::Result<Arc<dyn ObjectStore>> {
     match &args.store {
         Some(url) => {
             let store = userphoto_server::store::open(url)

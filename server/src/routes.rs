@@ -577,8 +577,10 @@ async fn replace(
     app.metrics.ingests_waiting().dec();
     let permit = permit.map_err(|_| ApiError::internal("the server is shutting down"))?;
     let options = app.config.options.clone();
+    let rendered = userphoto::RenderOptions::of(&options);
     app.metrics.ingests_running().inc();
     let started = Instant::now();
+    let original = bytes.clone();
     let ingested = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         userphoto::ingest(&bytes, &options)
@@ -595,7 +597,7 @@ async fn replace(
         })?;
     let index = app
         .store
-        .replace(target, &set)
+        .replace(target, &set, original, rendered)
         .await
         .map_err(|e| app.store_failed("replace", &e))?;
     app.metrics.upload(Upload::Stored);

@@ -9,5 +9,7 @@ mod authorization;
 mod cli;
 mod consistency;
 mod graph;
+mod originals;
+mod rerender;
 mod routes;
 mod s3;
