@@ -18,7 +18,6 @@ use std::fmt;
 /// assert_eq!(tag.crc32(), Some(0x3610A686));
 /// assert_eq!(ETag::parse(tag.as_str()), Some(tag));
 /// assert_eq!(ETag::empty().as_str(), "");
-/// assert_eq!(ETag::parse(""), Some(ETag::empty()));
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ETag {
@@ -70,14 +69,10 @@ impl ETag {
         std::str::from_utf8(&self.text[..len]).expect("the tag is ASCII")
     }
 
-    /// Reads a tag as written by [`as_str`](ETag::as_str): quoted, 8 hex digits (either case)
-    /// or nothing; the empty string, or empty quotes `""`, is the empty tag. A weak prefix
-    /// `W/` and surrounding whitespace are accepted.
+    /// Reads a tag as written in a header: quoted, 8 hex digits (either case) or nothing
+    /// (`""`, the empty tag). A weak prefix `W/` and surrounding whitespace are accepted.
     pub fn parse(s: &str) -> Option<ETag> {
         let s = s.trim();
-        if s.is_empty() {
-            return Some(ETag::empty());
-        }
         let s = s.strip_prefix("W/").unwrap_or(s);
         let inner = s.strip_prefix('"')?.strip_suffix('"')?;
         if inner.is_empty() {
@@ -111,6 +106,10 @@ impl serde::Serialize for ETag {
 impl<'de> serde::Deserialize<'de> for ETag {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        // The empty string is how metadata writes the empty tag.
+        if text.is_empty() {
+            return Ok(ETag::empty());
+        }
         ETag::parse(&text).ok_or_else(|| {
             serde::de::Error::custom(format!("{text:?} is not an ETag like \"BA09D118\""))
         })
@@ -174,6 +173,20 @@ mod tests {
         assert_eq!(ETag::from_crc32(0).as_str(), "\"00000000\"");
         // CRC-32 check value of "123456789".
         assert_eq!(ETag::of(b"123456789").as_str(), "\"CBF43926\"");
+    }
+
+    #[test]
+    fn the_empty_tag_is_the_empty_string_in_json() {
+        assert_eq!(serde_json::to_string(&ETag::empty()).unwrap(), r#""""#);
+        assert_eq!(
+            serde_json::from_str::<ETag>(r#""""#).unwrap(),
+            ETag::empty()
+        );
+        // Indexes written when the empty tag was written as its header form still read.
+        assert_eq!(
+            serde_json::from_str::<ETag>(r#""\"\"""#).unwrap(),
+            ETag::empty()
+        );
     }
 
     #[test]

@@ -6,9 +6,15 @@
 #   bash server/tests/oidc.sh            # from the repository root
 #   bash server/tests/oidc.sh --prepare  # only install the npm packages (CI does it while cargo builds)
 #
-# Needs node (20 or later) and npm. The packages go to target/oidc-node (OIDC_NODE_DIR).
+# Needs node (20 or later) and npm, installed from Debian's packages when missing. The npm
+# packages go to target/oidc-node (OIDC_NODE_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    SUDO=; [[ $(id -u) -eq 0 ]] || SUDO="sudo -n"
+    $SUDO apt-get install -y nodejs npm || { $SUDO apt-get update && $SUDO apt-get install -y nodejs npm; }
+fi
 
 target="${CARGO_TARGET_DIR:-target}"
 dir="${OIDC_NODE_DIR:-$target/oidc-node}"

@@ -73,12 +73,12 @@ pub enum Authenticator {
     /// An OpenID Connect issuer: tokens signed with one of its published keys.
     Oidc(Arc<oidc::Issuer>),
     /// An HS256 secret, for development: tokens minted by `userphoto-server token`.
-    Development(Keys),
+    Development(Box<Keys>),
 }
 
 impl From<Keys> for Authenticator {
     fn from(keys: Keys) -> Authenticator {
-        Authenticator::Development(keys)
+        Authenticator::Development(Box::new(keys))
     }
 }
 

@@ -128,14 +128,7 @@ async fn rerender_resumes_after_a_kill() {
         assert_eq!(put.status(), 200);
     }
     // One original that no longer renders.
-    let current = store
-        .get(&Path::from("users/u07@contoso.com/current"))
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let set = String::from_utf8(current.to_vec()).unwrap();
+    let set = crate::common::current_set(&store, "u07@contoso.com").await;
     store
         .put(
             &Path::from(format!("users/u07@contoso.com/sets/{set}/original")),

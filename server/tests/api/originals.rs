@@ -45,7 +45,7 @@ async fn originals_are_kept_with_their_set() {
 
     let first = jpeg(300, 200, 7);
     assert_eq!(server.put(path, &token, first.clone()).await.status(), 200);
-    let set = String::from_utf8(get(&store, "users/olga@contoso.com/current").await).unwrap();
+    let set = current_set(&store, "olga@contoso.com").await;
     let prefix = format!("users/olga@contoso.com/sets/{set}");
     assert_eq!(get(&store, &format!("{prefix}/original")).await, first);
     let index: SetIndex =

@@ -492,19 +492,20 @@ pub async fn concurrent_replacements(store: Arc<dyn ObjectStore>) {
     assert!(uploads.contains(&list));
 }
 
+/// The name of the user's current set, read from the store's pointer.
+pub async fn current_set(store: &Arc<dyn ObjectStore>, user: &str) -> String {
+    use object_store::ObjectStoreExt;
+    let pointer = object_store::path::Path::from(format!("users/{user}/current"));
+    let bytes = store.get(&pointer).await.unwrap().bytes().await.unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
 /// Makes the current set of `user` look like one stored before originals were kept: its
 /// original removed, its index without `original` and `rendered`.
 pub async fn strip_original(store: &Arc<dyn ObjectStore>, user: &str) {
     use object_store::path::Path;
     use object_store::ObjectStoreExt;
-    let current = store
-        .get(&Path::from(format!("users/{user}/current")))
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let set = String::from_utf8(current.to_vec()).unwrap();
+    let set = current_set(store, user).await;
     let index_path = Path::from(format!("users/{user}/sets/{set}/photos.json"));
     let index = store.get(&index_path).await.unwrap().bytes().await.unwrap();
     let mut index: serde_json::Value = serde_json::from_slice(&index).unwrap();
