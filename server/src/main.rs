@@ -1,5 +1,5 @@
-//! `userphoto-server`: the reference photo server, and `userphoto-server token` to mint
-//! development tokens for it.
+//! `userphoto-server`: the reference photo server; `userphoto-server token` to mint
+//! development tokens for it; `userphoto-server rerender` to render stored photos again.
 #![forbid(unsafe_code)]
 
 use std::net::SocketAddr;
