@@ -3,10 +3,12 @@
 use std::fmt;
 
 /// The strong entity tag of a rendition: the CRC-32 of its bytes as 8 upper-case hex digits,
-/// quoted, as the service writes it (`"BA09D118"`), or the empty tag `""` of the placeholder.
+/// quoted, as the service writes it (`"BA09D118"`), or the empty tag of the placeholder.
 ///
 /// The quotes are part of the value: [`as_str`](ETag::as_str) gives exactly what goes in an
-/// HTTP `ETag` header and in `@odata.mediaEtag`.
+/// HTTP `ETag` header and in `@odata.mediaEtag`. The empty tag is the empty string, as the
+/// service writes the placeholder's `"@odata.mediaEtag": ""` (SPEC §3); it never goes in a
+/// header, since the placeholder's bytes have no `ETag`.
 ///
 /// ```
 /// use userphoto::ETag;
@@ -15,7 +17,7 @@ use std::fmt;
 /// assert_eq!(tag.as_str(), "\"3610A686\"");
 /// assert_eq!(tag.crc32(), Some(0x3610A686));
 /// assert_eq!(ETag::parse(tag.as_str()), Some(tag));
-/// assert_eq!(ETag::empty().as_str(), "\"\"");
+/// assert_eq!(ETag::empty().as_str(), "");
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ETag {
@@ -42,7 +44,7 @@ impl ETag {
         }
     }
 
-    /// The empty tag `""`, which the placeholder carries.
+    /// The empty tag, which the placeholder carries: written as the empty string.
     pub const fn empty() -> ETag {
         ETag {
             crc: None,
@@ -60,14 +62,15 @@ impl ETag {
         self.crc
     }
 
-    /// The tag as written in headers and metadata, quotes included.
+    /// The tag as written in headers and metadata, quotes included; the empty string for the
+    /// empty tag.
     pub fn as_str(&self) -> &str {
-        let len = if self.crc.is_some() { 10 } else { 2 };
+        let len = if self.crc.is_some() { 10 } else { 0 };
         std::str::from_utf8(&self.text[..len]).expect("the tag is ASCII")
     }
 
-    /// Reads a tag as written by [`as_str`](ETag::as_str): quoted, 8 hex digits (either case)
-    /// or nothing. A weak prefix `W/` and surrounding whitespace are accepted.
+    /// Reads a tag as written in a header: quoted, 8 hex digits (either case) or nothing
+    /// (`""`, the empty tag). A weak prefix `W/` and surrounding whitespace are accepted.
     pub fn parse(s: &str) -> Option<ETag> {
         let s = s.trim();
         let s = s.strip_prefix("W/").unwrap_or(s);
@@ -103,6 +106,10 @@ impl serde::Serialize for ETag {
 impl<'de> serde::Deserialize<'de> for ETag {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        // The empty string is how metadata writes the empty tag.
+        if text.is_empty() {
+            return Ok(ETag::empty());
+        }
         ETag::parse(&text).ok_or_else(|| {
             serde::de::Error::custom(format!("{text:?} is not an ETag like \"BA09D118\""))
         })
@@ -166,6 +173,20 @@ mod tests {
         assert_eq!(ETag::from_crc32(0).as_str(), "\"00000000\"");
         // CRC-32 check value of "123456789".
         assert_eq!(ETag::of(b"123456789").as_str(), "\"CBF43926\"");
+    }
+
+    #[test]
+    fn the_empty_tag_is_the_empty_string_in_json() {
+        assert_eq!(serde_json::to_string(&ETag::empty()).unwrap(), r#""""#);
+        assert_eq!(
+            serde_json::from_str::<ETag>(r#""""#).unwrap(),
+            ETag::empty()
+        );
+        // Indexes written when the empty tag was written as its header form still read.
+        assert_eq!(
+            serde_json::from_str::<ETag>(r#""\"\"""#).unwrap(),
+            ETag::empty()
+        );
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub use crate::error::{Cause, Error, ErrorKind};
 pub use crate::etag::{ETag, SetTag};
 pub use crate::memory::keep_freed_memory;
 pub use crate::metadata::{PhotoCollection, PhotoMetadata};
-pub use crate::options::{Background, Limits, Options};
+pub use crate::options::{Background, Limits, Options, RenderOptions};
 pub use crate::orient::Orientation;
 pub use crate::photoset::{PhotoSet, Rendition, SourceInfo};
 pub use crate::placeholder::{placeholder, Placeholder};

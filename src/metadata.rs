@@ -30,7 +30,7 @@ pub struct PhotoMetadata {
     /// `@odata.mediaContentType`: `image/jpeg`, or `image/gif` for the placeholder.
     #[serde(rename = "@odata.mediaContentType")]
     pub media_content_type: String,
-    /// `@odata.mediaEtag`: the quoted ETag, `""` for the placeholder.
+    /// `@odata.mediaEtag`: the quoted ETag, the empty string for the placeholder.
     #[serde(rename = "@odata.mediaEtag")]
     pub media_etag: ETag,
     /// `Id`: the size, upper-case (`"240X240"`, `"1X1"`).

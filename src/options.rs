@@ -35,6 +35,40 @@ impl Options {
     }
 }
 
+/// What decides a rendition's bytes besides the upload: the options that change them and
+/// the [`PIPELINE_VERSION`](crate::PIPELINE_VERSION) of the build. Stores of renditions record
+/// it beside them; when it differs from [`RenderOptions::of`] the current options, the stored
+/// renditions are not what this build would make, and the photo can be rendered again.
+///
+/// ```
+/// use userphoto::{Options, RenderOptions};
+///
+/// let stored = RenderOptions::of(&Options { quality: 70, ..Options::default() });
+/// assert_ne!(stored, RenderOptions::of(&Options::default()));
+/// assert_eq!(stored.background, "ffffff");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct RenderOptions {
+    /// JPEG quality, 1–100.
+    pub quality: u8,
+    /// Background colour for transparency, as `rrggbb`.
+    pub background: String,
+    /// [`PIPELINE_VERSION`](crate::PIPELINE_VERSION) of the build that rendered.
+    pub pipeline: String,
+}
+
+impl RenderOptions {
+    /// The options recorded for renders made with `options` by this build.
+    pub fn of(options: &Options) -> RenderOptions {
+        let b = options.background;
+        RenderOptions {
+            quality: options.effective_quality(),
+            background: format!("{:02x}{:02x}{:02x}", b.r, b.g, b.b),
+            pipeline: crate::PIPELINE_VERSION.to_owned(),
+        }
+    }
+}
+
 impl Default for Options {
     fn default() -> Options {
         Options {

@@ -278,7 +278,7 @@ fn placeholder_writes_the_gif_and_prints_only_its_metadata() {
         printed,
         json!({
             "@odata.mediaContentType": "image/gif",
-            "@odata.mediaEtag": "\"\"",
+            "@odata.mediaEtag": "",
             "Id": "1X1",
             "Width": 1,
             "Height": 1

@@ -80,7 +80,7 @@ async fn run(base: &'static str, app: Arc<App>, request: Request) -> Result<Resp
     let (parts, body) = request.into_parts();
     // Who the batch acts for is checked once here (401 for the whole batch, as Graph does);
     // what each request may do, by each request.
-    app.keys.authenticate(&parts.headers)?;
+    app.auth.authenticate(&parts.headers).await?;
     let bytes = read_limited(&parts.headers, body, body_limit(&app)).await?;
     let batch: Batch = serde_json::from_slice(&bytes)
         .map_err(|e| bad_request(format!("the batch is not a valid JSON batch: {e}")))?;

@@ -26,8 +26,9 @@ impl ErrorCode {
     pub const METHOD_NOT_ALLOWED: ErrorCode = ErrorCode("ErrorMethodNotAllowed");
     /// 400: a request the API cannot take.
     pub const INVALID_REQUEST: ErrorCode = ErrorCode("ErrorInvalidRequest");
-    /// 400: Graph's answer to a JSON batch it cannot take (too many requests, ids repeated,
-    /// a nested batch, a body that is no batch).
+    /// 400: Graph's answer to `/me` with an application token, which names no user, and to a
+    /// JSON batch it cannot take (too many requests, ids repeated, a nested batch, a body that
+    /// is no batch).
     pub const BAD_REQUEST: ErrorCode = ErrorCode("BadRequest");
     /// 424: a request of a batch whose dependency failed.
     pub const FAILED_DEPENDENCY: ErrorCode = ErrorCode("FailedDependency");

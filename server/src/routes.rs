@@ -12,6 +12,7 @@
 //! percent-decoded.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -25,6 +26,7 @@ use userphoto::{placeholder, ETag, PhotoMetadata, PhotoSize};
 use crate::auth::{Access, Vocabulary};
 use crate::error::ApiError;
 use crate::error_code::ErrorCode;
+use crate::metrics::Upload;
 use crate::odata::{literal, Collection, GraphPhoto, OutlookPhoto};
 use crate::store::{Held, Read, SetIndex};
 use crate::App;
@@ -114,6 +116,25 @@ pub struct Route {
     pub subject: Subject,
     /// Which resource.
     pub resource: Resource,
+}
+
+impl Route {
+    /// The route with its keys left as placeholders, `/v1.0/users/{id}/photos/{size}/$value`:
+    /// what the metrics label a request with.
+    pub fn template(&self) -> String {
+        let subject = match self.subject {
+            Subject::Me => "me",
+            Subject::User(_) => "users/{id}",
+        };
+        let resource = match self.resource {
+            Resource::Photo { value: false } => "photo",
+            Resource::Photo { value: true } => "photo/$value",
+            Resource::Photos => "photos",
+            Resource::Size { value: false, .. } => "photos/{size}",
+            Resource::Size { value: true, .. } => "photos/{size}/$value",
+        };
+        format!("{}/{subject}/{resource}", self.api.base())
+    }
 }
 
 /// Parses a request path into a photo route, or `None` when it is none.
@@ -251,11 +272,12 @@ pub async fn dispatch(State(app): State<Arc<App>>, request: Request) -> Response
 async fn handle(app: &App, parts: &Parts, body: Body) -> Result<Response, ApiError> {
     let path = parts.uri.path();
     let route = parse(path).ok_or_else(|| ApiError::no_route(path))?;
-    let principal = app.keys.authenticate(&parts.headers)?;
+    let principal = app.auth.authenticate(&parts.headers).await?;
     let target = match &route.subject {
-        Subject::Me => principal.user.clone(),
+        Subject::Me => principal.me()?.to_owned(),
         Subject::User(user) => normalize_user(user)?,
     };
+    tracing::debug!(principal = %principal.name(), target, "authorised");
     let action = action(&parts.method, &route)?;
     let access = match action {
         Action::Read => Access::Read,
@@ -270,7 +292,7 @@ async fn handle(app: &App, parts: &Parts, body: Body) -> Result<Response, ApiErr
             app.store
                 .delete(&target)
                 .await
-                .map_err(|e| ApiError::storage(&e))?;
+                .map_err(|e| app.store_failed("delete", &e))?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
     }
@@ -391,7 +413,7 @@ async fn read(
     urls: &Urls,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let storage = |e: object_store::Error| ApiError::storage(&e);
+    let storage = |e: object_store::Error| app.store_failed("read", &e);
     match &route.resource {
         Resource::Photo { value: false } => {
             let index = app.store.current(target).await.map_err(storage)?;
@@ -542,29 +564,43 @@ async fn replace(
     target: &str,
     urls: &Urls,
 ) -> Result<Response, ApiError> {
-    let bytes = read_limited(headers, body, app.config.body_limit).await?;
-    let permit = app
-        .ingests
-        .clone()
-        .acquire_owned()
+    let bytes = read_limited(headers, body, app.config.body_limit)
         .await
-        .map_err(|_| ApiError::internal("the server is shutting down"))?;
+        .inspect_err(|e| {
+            if e.status == StatusCode::PAYLOAD_TOO_LARGE {
+                app.metrics
+                    .upload(Upload::Rejected(userphoto::ErrorKind::TooLarge));
+            }
+        })?;
+    app.metrics.ingests_waiting().inc();
+    let permit = app.ingests.clone().acquire_owned().await;
+    app.metrics.ingests_waiting().dec();
+    let permit = permit.map_err(|_| ApiError::internal("the server is shutting down"))?;
     let options = app.config.options.clone();
-    let set = tokio::task::spawn_blocking(move || {
+    let rendered = userphoto::RenderOptions::of(&options);
+    app.metrics.ingests_running().inc();
+    let started = Instant::now();
+    let original = bytes.clone();
+    let ingested = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         userphoto::ingest(&bytes, &options)
     })
-    .await
-    .map_err(|e| ApiError::internal(format!("ingest failed: {e}")))?
-    .map_err(|e| {
-        tracing::info!(user = target, error = %e, kind = %e.kind(), "upload rejected");
-        ApiError::rejected(&e)
-    })?;
+    .await;
+    app.metrics.ingests_running().dec();
+    app.metrics.ingested(started.elapsed());
+    let set = ingested
+        .map_err(|e| ApiError::internal(format!("ingest failed: {e}")))?
+        .map_err(|e| {
+            tracing::info!(user = target, error = %e, kind = %e.kind(), "upload rejected");
+            app.metrics.upload(Upload::Rejected(e.kind()));
+            ApiError::rejected(&e)
+        })?;
     let index = app
         .store
-        .replace(target, &set)
+        .replace(target, &set, original, rendered)
         .await
-        .map_err(|e| ApiError::storage(&e))?;
+        .map_err(|e| app.store_failed("replace", &e))?;
+    app.metrics.upload(Upload::Stored);
     let largest = index.largest().expect("a set always holds a size");
     let mut response = urls.entity(largest, false);
     response.headers_mut().insert(

@@ -4,9 +4,14 @@
 //!
 //! ```text
 //! users/<user>/sets/<set>/48x48.jpg … 648x648.jpg   the renditions of one upload
-//! users/<user>/sets/<set>/photos.json               its index: tag and metadata of each size
+//! users/<user>/sets/<set>/original                 the upload's bytes, as they came
+//! users/<user>/sets/<set>/photos.json               its index: tag and metadata of each size,
+//!                                                   the options and pipeline that rendered it
 //! users/<user>/current                              the pointer: the name of the current set
 //! ```
+//!
+//! The original stays with its renditions so that they can be rendered again when the
+//! pipeline or the options change; sets stored before originals were kept have none.
 //!
 //! `<set>` is the library's set tag followed by a random suffix, so every upload has its own
 //! prefix even when two uploads have the same content. An upload writes its whole set, then
@@ -22,9 +27,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 use serde::{Deserialize, Serialize};
-use userphoto::{ETag, PhotoMetadata, PhotoSet, PhotoSize};
+use userphoto::{ETag, PhotoMetadata, PhotoSet, PhotoSize, RenderOptions};
 
 /// How often a reader retries when the set it was reading is replaced under it.
 const READ_ATTEMPTS: usize = 8;
@@ -42,6 +47,14 @@ pub struct SetIndex {
     pub set: String,
     /// The metadata of every size, ascending.
     pub value: Vec<PhotoMetadata>,
+    /// The name of the upload's original bytes in the set (`original`); `None` in sets
+    /// stored before originals were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<String>,
+    /// The options and pipeline the renditions were made with; `None` in sets stored before
+    /// they were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rendered: Option<RenderOptions>,
 }
 
 impl SetIndex {
@@ -95,6 +108,9 @@ pub struct PhotoStore {
     /// Indexes by set name; a set never changes once written, so entries never go stale.
     indexes: Mutex<HashMap<(String, String), Arc<SetIndex>>>,
 }
+
+/// The object of a set that holds the upload's original bytes.
+pub const ORIGINAL: &str = "original";
 
 /// Entries the index cache holds before it starts again from empty.
 const INDEX_CACHE_ENTRIES: usize = 10_000;
@@ -172,6 +188,19 @@ impl PhotoStore {
         Ok(Some(index))
     }
 
+    /// Whether the store answers: lists a prefix that holds nothing, which an S3 bucket
+    /// answers only when it exists and the credentials are good.
+    ///
+    /// # Errors
+    ///
+    /// The store's failure.
+    pub async fn probe(&self) -> Result<(), StoreError> {
+        self.inner
+            .list_with_delimiter(Some(&Path::from("readyz")))
+            .await
+            .map(|_| ())
+    }
+
     /// The index of the user's current set, or `None` when the user has no photo.
     ///
     /// # Errors
@@ -234,12 +263,15 @@ impl PhotoStore {
         Err(contended(user))
     }
 
-    /// Stores `set` as the user's photo, replacing the previous one at once.
-    ///
-    /// # Errors
-    ///
-    /// A failure of the store; the previous photo then stays current.
-    pub async fn replace(&self, user: &str, set: &PhotoSet) -> Result<Arc<SetIndex>, StoreError> {
+    /// Writes `set`, its original and its index under a new set name; the pointer is not
+    /// touched, so no reader sees it yet.
+    async fn write_set(
+        &self,
+        user: &str,
+        set: &PhotoSet,
+        original: Bytes,
+        rendered: RenderOptions,
+    ) -> Result<Arc<SetIndex>, StoreError> {
         let name = format!(
             "{}-{}",
             set.tag(),
@@ -249,42 +281,181 @@ impl PhotoStore {
             tag: set.tag().to_string(),
             set: name.clone(),
             value: set.iter().map(|r| r.metadata()).collect(),
+            original: Some(ORIGINAL.to_owned()),
+            rendered: Some(rendered),
         });
         let json = serde_json::to_vec(&*index).expect("a set index always serialises");
-
-        let lock = self.lock_for(user);
-        let _guard = lock.lock().await;
         let files: Vec<(Path, PutPayload)> = set
             .iter()
             .map(|r| {
                 let path = user_path(user, &["sets", &name, &file_name(r.size())]);
                 (path, PutPayload::from_bytes(r.bytes().clone()))
             })
+            .chain([(
+                user_path(user, &["sets", &name, ORIGINAL]),
+                PutPayload::from_bytes(original),
+            )])
             .collect();
         let puts = files.into_iter().map(|(path, payload)| {
             let store = Arc::clone(&self.inner);
             async move { store.put(&path, payload).await }
         });
         futures_util::future::try_join_all(puts).await?;
+        // The index last: a set is whole once its index exists.
         self.inner
             .put(
                 &user_path(user, &["sets", &name, "photos.json"]),
                 json.into(),
             )
             .await?;
+        Ok(index)
+    }
+
+    /// Once the pointer names `current`, removes the set it named before and left-overs.
+    async fn swapped(&self, user: &str, current: &str, previous: Option<String>) {
+        if let Some(previous) = previous {
+            self.remove_set(user, &previous).await;
+        }
+        self.remove_stale_sets(user, current).await;
+    }
+
+    /// Stores `set`, rendered from the `original` bytes with `rendered`, as the user's photo,
+    /// replacing the previous one at once.
+    ///
+    /// # Errors
+    ///
+    /// A failure of the store; the previous photo then stays current.
+    pub async fn replace(
+        &self,
+        user: &str,
+        set: &PhotoSet,
+        original: Bytes,
+        rendered: RenderOptions,
+    ) -> Result<Arc<SetIndex>, StoreError> {
+        let lock = self.lock_for(user);
+        let _guard = lock.lock().await;
+        let index = self.write_set(user, set, original, rendered).await?;
         let previous = self.pointer(user).await?;
         self.inner
             .put(
                 &user_path(user, &["current"]),
-                Bytes::from(name.clone()).into(),
+                Bytes::from(index.set.clone()).into(),
             )
             .await?;
-        tracing::info!(user, set = %name, "photo replaced");
-        if let Some(previous) = previous {
-            self.remove_set(user, &previous).await;
-        }
-        self.remove_stale_sets(user, &name).await;
+        tracing::info!(user, set = %index.set, "photo replaced");
+        self.swapped(user, &index.set, previous).await;
         Ok(index)
+    }
+
+    /// Stores `set`, rendered again from the original of the set named `from`, as the user's
+    /// photo, but only if `from` is still the current set: an upload that landed meanwhile
+    /// wins, and the new set is removed.
+    ///
+    /// The pointer is replaced with a conditional write where the store has one (S3, memory),
+    /// so that an upload through another server between the check and the write still wins;
+    /// on local disk, which has none, the check and the write are a moment apart.
+    ///
+    /// # Errors
+    ///
+    /// A failure of the store; the current photo then stays as it was.
+    pub async fn replace_if_current(
+        &self,
+        user: &str,
+        from: &str,
+        set: &PhotoSet,
+        original: Bytes,
+        rendered: RenderOptions,
+    ) -> Result<Option<Arc<SetIndex>>, StoreError> {
+        let lock = self.lock_for(user);
+        let _guard = lock.lock().await;
+        let index = self.write_set(user, set, original, rendered).await?;
+        let pointer = user_path(user, &["current"]);
+        let superseded = match self.inner.get(&pointer).await {
+            Ok(result) => {
+                let version = UpdateVersion {
+                    e_tag: result.meta.e_tag.clone(),
+                    version: result.meta.version.clone(),
+                };
+                let named = result.bytes().await?;
+                if String::from_utf8_lossy(&named).trim() != from {
+                    true
+                } else {
+                    let name = Bytes::from(index.set.clone());
+                    let conditional = PutOptions::from(PutMode::Update(version));
+                    match self
+                        .inner
+                        .put_opts(&pointer, name.clone().into(), conditional)
+                        .await
+                    {
+                        Ok(_) => false,
+                        Err(StoreError::Precondition { .. }) => true,
+                        Err(StoreError::NotImplemented { .. }) => {
+                            self.inner.put(&pointer, name.into()).await?;
+                            false
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Err(StoreError::NotFound { .. }) => true,
+            Err(e) => return Err(e),
+        };
+        if superseded {
+            self.remove_set(user, &index.set).await;
+            return Ok(None);
+        }
+        tracing::info!(user, set = %index.set, from, "photo rendered again");
+        self.swapped(user, &index.set, Some(from.to_owned())).await;
+        Ok(Some(index))
+    }
+
+    /// Every user with something stored, in the store's order.
+    ///
+    /// # Errors
+    ///
+    /// A failure of the store.
+    pub async fn users(&self) -> Result<Vec<String>, StoreError> {
+        let listing = self
+            .inner
+            .list_with_delimiter(Some(&Path::from("users")))
+            .await?;
+        Ok(listing
+            .common_prefixes
+            .iter()
+            .filter_map(|p| p.filename())
+            .filter_map(|name| {
+                let decoded = percent_encoding::percent_decode_str(name).decode_utf8();
+                decoded.ok().map(|user| user.into_owned())
+            })
+            .collect())
+    }
+
+    /// The original bytes of the user's current set, with its index; `None` when the user has
+    /// no photo or the set was stored without its original.
+    ///
+    /// # Errors
+    ///
+    /// A failure of the store.
+    pub async fn original(&self, user: &str) -> Result<Option<(Arc<SetIndex>, Bytes)>, StoreError> {
+        for _ in 0..READ_ATTEMPTS {
+            let Some(index) = self.current(user).await? else {
+                return Ok(None);
+            };
+            let Some(original) = &index.original else {
+                return Ok(None);
+            };
+            match self
+                .inner
+                .get(&user_path(user, &["sets", &index.set, original]))
+                .await
+            {
+                Ok(result) => return Ok(Some((index.clone(), result.bytes().await?))),
+                // Replaced meanwhile: start again from the pointer.
+                Err(StoreError::NotFound { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(contended(user))
     }
 
     /// Removes the user's photo; reads fall back to the placeholder. Removing a photo that

@@ -44,19 +44,19 @@ fn the_placeholder_is_constant() {
     assert_eq!(placeholder().content_type(), "image/gif");
     assert_eq!((placeholder().width(), placeholder().height()), (1, 1));
     assert!(placeholder().etag().is_empty());
-    assert_eq!(placeholder().etag().as_str(), "\"\"");
+    assert_eq!(placeholder().etag().as_str(), "");
     assert_eq!(placeholder().etag(), ETag::empty());
 }
 
-/// SPEC §3: `image/gif`, `Id` "1X1", `Width` 1, `Height` 1 and an empty media ETag `""`, in
-/// the field names of SPEC §4.
+/// SPEC §3: `image/gif`, `Id` "1X1", `Width` 1, `Height` 1 and an empty media ETag, the empty
+/// string (`"@odata.mediaEtag": ""`), in the field names of SPEC §4.
 #[test]
 fn placeholder_metadata_is_exactly_the_spec() {
     let written = serde_json::to_value(placeholder().metadata()).unwrap();
     let spec: Value = serde_json::from_str(
         r#"{
             "@odata.mediaContentType": "image/gif",
-            "@odata.mediaEtag": "\"\"",
+            "@odata.mediaEtag": "",
             "Id": "1X1",
             "Width": 1,
             "Height": 1

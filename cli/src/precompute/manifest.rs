@@ -40,28 +40,8 @@ impl Status {
     }
 }
 
-/// The options that decide the output bytes. A change to any of them renders again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RenderOptions {
-    /// JPEG quality, 1–100.
-    pub quality: u8,
-    /// Background colour for transparency, as `rrggbb`.
-    pub background: String,
-    /// [`userphoto::PIPELINE_VERSION`] of the build that rendered.
-    pub pipeline: String,
-}
-
-impl RenderOptions {
-    /// The options recorded for renders made with `options` by this build.
-    pub fn of(options: &userphoto::Options) -> RenderOptions {
-        let b = options.background;
-        RenderOptions {
-            quality: options.effective_quality(),
-            background: format!("{:02x}{:02x}{:02x}", b.r, b.g, b.b),
-            pipeline: userphoto::PIPELINE_VERSION.to_owned(),
-        }
-    }
-}
+/// The options that decide the output bytes, recorded with each render: the library's.
+pub use userphoto::RenderOptions;
 
 /// The source image as the library saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -144,10 +144,9 @@ fn now() -> u64 {
 fn claims(user: Option<&str>, exp: u64) -> Claims {
     Claims {
         upn: user.map(str::to_owned),
-        preferred_username: None,
-        scp: "User.ReadWrite.All".into(),
+        scp: Some("User.ReadWrite.All".into()),
         exp,
-        iat: None,
+        ..Claims::default()
     }
 }
 
@@ -232,11 +231,10 @@ async fn preferred_username_names_the_user() {
     let keys = Keys::new(SECRET);
     let token = keys
         .sign(&Claims {
-            upn: None,
             preferred_username: Some("Pat@Contoso.com".into()),
-            scp: "User.ReadWrite".into(),
+            scp: Some("User.ReadWrite".into()),
             exp: now() + 600,
-            iat: None,
+            ..Claims::default()
         })
         .unwrap();
     let put = server

@@ -34,6 +34,7 @@ async fn every_graph_route() {
             assert_eq!(photo["width"], 1);
             assert_eq!(photo["height"], 1);
             assert_eq!(photo["@odata.mediaContentType"], "image/gif");
+            assert_eq!(photo["@odata.mediaEtag"], "");
             assert!(photo.get("Id").is_none(), "Graph fields are camelCase");
             let value = server
                 .get(&format!("{base}{subject}/photo/$value"), &own)

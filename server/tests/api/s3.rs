@@ -72,7 +72,7 @@ async fn every_route_on_s3() {
     assert!(
         !objects
             .iter()
-            .any(|o| o.ends_with(".jpg") || o.ends_with(".json")),
+            .any(|o| o.ends_with(".jpg") || o.ends_with(".json") || o.ends_with("/original")),
         "{objects:?}"
     );
 }
@@ -83,4 +83,12 @@ async fn replacing_is_atomic_on_s3() {
     let bucket = bucket(&endpoint, "swap").await.unwrap();
     let store = userphoto_server::store::open(&format!("s3://{bucket}")).unwrap();
     concurrent_replacements(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rerender_on_s3() {
+    let Some(endpoint) = endpoint() else { return };
+    let bucket = bucket(&endpoint, "rerender").await.unwrap();
+    let store = userphoto_server::store::open(&format!("s3://{bucket}/photos")).unwrap();
+    rerender_scenario(store).await;
 }

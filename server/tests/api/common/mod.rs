@@ -179,7 +179,7 @@ pub async fn assert_no_photo(server: &TestServer, base: &str, subject: &str, tok
     assert_eq!(photo["Width"], 1);
     assert_eq!(photo["Height"], 1);
     assert_eq!(photo["@odata.mediaContentType"], "image/gif");
-    assert_eq!(photo["@odata.mediaEtag"], "\"\"");
+    assert_eq!(photo["@odata.mediaEtag"], "");
 
     let value = server
         .get(&format!("{base}{subject}/photo/$value"), token)
@@ -490,4 +490,190 @@ pub async fn concurrent_replacements(store: Arc<dyn ObjectStore>) {
     // Settled: the current set is one upload, whole.
     let list = listed(&servers[1].json(&format!("{base}/photos"), &reader).await);
     assert!(uploads.contains(&list));
+}
+
+/// The name of the user's current set, read from the store's pointer.
+pub async fn current_set(store: &Arc<dyn ObjectStore>, user: &str) -> String {
+    use object_store::ObjectStoreExt;
+    let pointer = object_store::path::Path::from(format!("users/{user}/current"));
+    let bytes = store.get(&pointer).await.unwrap().bytes().await.unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// Makes the current set of `user` look like one stored before originals were kept: its
+/// original removed, its index without `original` and `rendered`.
+pub async fn strip_original(store: &Arc<dyn ObjectStore>, user: &str) {
+    use object_store::path::Path;
+    use object_store::ObjectStoreExt;
+    let set = current_set(store, user).await;
+    let index_path = Path::from(format!("users/{user}/sets/{set}/photos.json"));
+    let index = store.get(&index_path).await.unwrap().bytes().await.unwrap();
+    let mut index: serde_json::Value = serde_json::from_slice(&index).unwrap();
+    let object = index.as_object_mut().unwrap();
+    assert!(object.remove("original").is_some() && object.remove("rendered").is_some());
+    store
+        .put(&index_path, serde_json::to_vec(&index).unwrap().into())
+        .await
+        .unwrap();
+    store
+        .delete(&Path::from(format!("users/{user}/sets/{set}/original")))
+        .await
+        .unwrap();
+}
+
+/// Stored photos rendered at quality 85 are rendered again at 60 while readers read them:
+/// every ETag changes, readers only ever see whole sets of one rendering, a set without an
+/// original is left as it is, and a second run changes nothing.
+pub async fn rerender_scenario(store: Arc<dyn ObjectStore>) {
+    use userphoto_server::rerender::{rerender, Outcome};
+    use userphoto_server::store::PhotoStore;
+
+    let server = Arc::new(start_with(store.clone(), Config::default()).await);
+    let users: Vec<String> = (0..4).map(|i| format!("user{i}@contoso.com")).collect();
+    let writer = server.token("admin@contoso.com", "User.ReadWrite.All");
+    let reader = server.token("reader@contoso.com", "User.ReadBasic.All");
+    let mut before = HashMap::new();
+    for (i, user) in users
+        .iter()
+        .chain(["legacy@contoso.com".to_owned()].iter())
+        .enumerate()
+    {
+        let put = server
+            .put(
+                &format!("/api/v2.0/users('{user}')/photo/$value"),
+                &writer,
+                photo(260, 300, 40 + i as u32),
+            )
+            .await;
+        assert_eq!(put.status(), 200);
+        let list = listed(
+            &server
+                .json(&format!("/api/v2.0/users('{user}')/photos"), &reader)
+                .await,
+        );
+        before.insert(user.clone(), list);
+    }
+    strip_original(&store, "legacy@contoso.com").await;
+
+    // Readers of one user during the run: each list is whole, of the old rendering or the
+    // new, and every size listed is there with the bytes of its tag.
+    let done = Arc::new(AtomicBool::new(false));
+    let watched = users[0].clone();
+    let old = before[&watched].clone();
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (server, done, reader, watched, old) = (
+                server.clone(),
+                done.clone(),
+                reader.clone(),
+                watched.clone(),
+                old.clone(),
+            );
+            tokio::spawn(async move {
+                let base = format!("/api/v2.0/users('{watched}')");
+                let mut rounds = 0;
+                while !done.load(Ordering::Relaxed) || rounds == 0 {
+                    rounds += 1;
+                    let list = listed(&server.json(&format!("{base}/photos"), &reader).await);
+                    let ids: Vec<&String> = list.iter().map(|(id, _)| id).collect();
+                    assert_eq!(ids, old.iter().map(|(id, _)| id).collect::<Vec<_>>());
+                    let unchanged = list.iter().zip(&old).filter(|(a, b)| a.1 == b.1).count();
+                    assert!(
+                        unchanged == 0 || unchanged == old.len(),
+                        "a mixed set: {list:?}"
+                    );
+                    for (id, etag) in &list {
+                        let response = server
+                            .get(&format!("{base}/photos('{id}')/$value"), &reader)
+                            .await;
+                        assert_eq!(response.status(), 200, "{id} listed but missing");
+                        let header = response.headers()["etag"].to_str().unwrap().to_owned();
+                        let bytes = response.bytes().await.unwrap();
+                        assert_eq!(crc_etag(&bytes), header, "{id}: bytes of another tag");
+                        // Other bytes than listed only when the new rendering came in after
+                        // the list was read: the list was the old one.
+                        assert!(&header == etag || unchanged == old.len(), "{id}: {header}");
+                    }
+                }
+                rounds
+            })
+        })
+        .collect();
+
+    let photos = Arc::new(PhotoStore::new(store.clone()));
+    let options = userphoto::Options {
+        quality: 60,
+        ..userphoto::Options::default()
+    };
+    let mut heard = 0;
+    let summary = rerender(photos.clone(), &options, 2, |_, _, done, total| {
+        heard += 1;
+        assert_eq!((done, total), (heard, 5));
+    })
+    .await
+    .unwrap();
+    done.store(true, Ordering::Relaxed);
+    for reader in readers {
+        reader.await.unwrap();
+    }
+    assert_eq!(summary.count(|o| *o == Outcome::Rendered), 4, "{summary}");
+    assert_eq!(
+        summary.without_original().collect::<Vec<_>>(),
+        ["legacy@contoso.com"]
+    );
+    for user in &users {
+        let after = listed(
+            &server
+                .json(&format!("/api/v2.0/users('{user}')/photos"), &reader)
+                .await,
+        );
+        let old = &before[user];
+        assert_eq!(after.len(), old.len());
+        assert!(
+            after.iter().zip(old).all(|(a, b)| a.0 == b.0 && a.1 != b.1),
+            "{user}: every size rendered again: {old:?} -> {after:?}"
+        );
+    }
+    let legacy = listed(
+        &server
+            .json("/api/v2.0/users('legacy@contoso.com')/photos", &reader)
+            .await,
+    );
+    assert_eq!(legacy, before["legacy@contoso.com"]);
+
+    // A second run finds nothing to do.
+    let again = rerender(photos.clone(), &options, 2, |_, _, _, _| {})
+        .await
+        .unwrap();
+    assert_eq!(again.count(|o| *o == Outcome::UpToDate), 4, "{again}");
+    assert_eq!(again.count(|o| *o == Outcome::Rendered), 0, "{again}");
+
+    // An upload that lands between reading a set and swapping its new rendering wins.
+    let user = &users[1];
+    let (index, original) = photos.original(user).await.unwrap().unwrap();
+    let put = server
+        .put(
+            &format!("/api/v2.0/users('{user}')/photo/$value"),
+            &writer,
+            photo(200, 200, 99),
+        )
+        .await;
+    assert_eq!(put.status(), 200);
+    let uploaded = photos.current(user).await.unwrap().unwrap();
+    let set = userphoto::ingest(&original, &options).unwrap();
+    let swapped = photos
+        .replace_if_current(
+            user,
+            &index.set,
+            &set,
+            original,
+            userphoto::RenderOptions::of(&options),
+        )
+        .await
+        .unwrap();
+    assert!(
+        swapped.is_none(),
+        "the rendering of a replaced set is dropped"
+    );
+    assert_eq!(photos.current(user).await.unwrap().unwrap(), uploaded);
 }
