@@ -587,7 +587,7 @@ fn relay(
             buffer.extend_from_slice(&chunk[..n]);
         }
         let request: Vec<u8> = buffer.drain(..head_end + length).collect();
-        if (seen.fetch_add(1, Ordering::SeqCst) + 1) % every == 0 {
+        if (seen.fetch_add(1, Ordering::SeqCst) + 1).is_multiple_of(every) {
             failed.fetch_add(1, Ordering::SeqCst);
             client.write_all(
                 b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\n\
