@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
@@ -318,36 +318,23 @@ fn a_killed_run_leaves_only_complete_outputs_and_the_next_run_finishes() {
     let mut kills = 0;
     for _round in 0..3 {
         let done_before = check_outputs(out.path()).len();
-        let mut child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        command
             .arg("precompute")
             .arg(input.path())
             .arg(out.path())
-            .args(["--jobs", "1", "--quiet"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if child.try_wait().unwrap().is_some() {
-                break;
-            }
-            let done = fs::read_dir(out.path())
+            .args(["--jobs", "1", "--quiet"]);
+        let killed = kill_part_way(&mut command, done_before + 2, || {
+            fs::read_dir(out.path())
                 .unwrap()
                 .filter(|e| {
                     let e = e.as_ref().unwrap();
                     !e.file_name().to_string_lossy().starts_with('.')
                         && e.path().join("photos.json").exists()
                 })
-                .count();
-            if done >= done_before + 2 || Instant::now() > deadline {
-                child.kill().unwrap();
-                kills += 1;
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(15));
-        }
-        child.wait().unwrap();
+                .count()
+        });
+        kills += usize::from(killed);
         // Whatever the moment of the kill, what is visible is whole and consistent.
         check_outputs(out.path());
     }

@@ -11,7 +11,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use object_store::path::Path;
@@ -476,30 +476,16 @@ fn a_worker_killed_mid_run_leaves_no_partial_set_and_its_rerun_finishes() {
     let mut kills = 0;
     for _round in 0..2 {
         let done_before = bucket.check_outputs("out", true).len();
-        let mut child = Command::new(BIN)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if child.try_wait().unwrap().is_some() {
-                break;
-            }
-            let done = bucket
+        let mut command = Command::new(BIN);
+        command.args(args);
+        let killed = kill_part_way(&mut command, done_before + 3, || {
+            bucket
                 .objects("out")
                 .keys()
                 .filter(|k| k.ends_with("/photos.json"))
-                .count();
-            if done >= done_before + 3 || Instant::now() > deadline {
-                child.kill().unwrap(); // SIGKILL
-                kills += 1;
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        child.wait().unwrap();
+                .count()
+        });
+        kills += usize::from(killed);
         // Whatever the moment of the kill, a folder with photos.json is complete.
         bucket.check_outputs("out", true);
     }

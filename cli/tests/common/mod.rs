@@ -3,6 +3,8 @@
 #![allow(dead_code)] // each test binary uses a part
 
 use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -119,4 +121,32 @@ pub fn check_folder(
         "{label}: files and photos.json differ"
     );
     true
+}
+
+/// Starts `command` (output discarded) and kills it with SIGKILL as soon as `done()` counts
+/// `enough` or more (polled every 15 ms, for two minutes at most). Returns whether it was
+/// killed, rather than ending on its own first.
+pub fn kill_part_way(
+    command: &mut Command,
+    enough: usize,
+    mut done: impl FnMut() -> usize,
+) -> bool {
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let killed = loop {
+        if child.try_wait().unwrap().is_some() {
+            break false;
+        }
+        if done() >= enough || Instant::now() > deadline {
+            child.kill().unwrap();
+            break true;
+        }
+        std::thread::sleep(Duration::from_millis(15));
+    };
+    child.wait().unwrap();
+    killed
 }
