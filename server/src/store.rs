@@ -376,4 +376,6 @@ fn contended(user: &str) -> StoreError {
     }
 }
 
+/// Store URLs (`s3://`, `gs://`, `az://`, `file://`, `memory://`) and local folders, opened
+/// as the `userphoto precompute` command opens them.
 pub use userphoto_stores::{open, open_dir};
