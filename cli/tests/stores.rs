@@ -473,11 +473,18 @@ fn a_worker_killed_mid_run_leaves_no_partial_set_and_its_rerun_finishes() {
         "2",
         "--quiet",
     ];
+    // Uploads of renditions made slow, so that a kill at any moment likely lands while a
+    // photo's files are being written.
+    let (slow, _) = faulty_proxy(
+        authority(&endpoint).to_owned(),
+        usize::MAX,
+        Duration::from_millis(250),
+    );
     let mut kills = 0;
-    for _round in 0..2 {
+    for _round in 0..3 {
         let done_before = bucket.check_outputs("out", true).len();
         let mut command = Command::new(BIN);
-        command.args(args);
+        command.args(args).env("AWS_ENDPOINT_URL", &slow);
         let killed = kill_part_way(&mut command, done_before + 3, || {
             bucket
                 .objects("out")
@@ -511,9 +518,10 @@ fn a_worker_killed_mid_run_leaves_no_partial_set_and_its_rerun_finishes() {
 }
 
 /// A proxy in front of the S3 server that answers every `every`th request with 503 Slow
-/// Down (without passing it on), and passes the others on, one connection per request.
-/// Returns its address and the count of requests it failed.
-fn faulty_proxy(upstream: String, every: usize) -> (String, Arc<AtomicUsize>) {
+/// Down (without passing it on), and passes the others on, one connection per request, each
+/// upload of a `.jpg` after `jpg_delay`. Returns its address and the count of requests it
+/// failed.
+fn faulty_proxy(upstream: String, every: usize, jpg_delay: Duration) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let failed = Arc::new(AtomicUsize::new(0));
@@ -525,7 +533,7 @@ fn faulty_proxy(upstream: String, every: usize) -> (String, Arc<AtomicUsize>) {
             let (upstream, seen, failed) =
                 (upstream.clone(), Arc::clone(&seen), Arc::clone(&failed));
             std::thread::spawn(move || {
-                let _ = relay(client, &upstream, &seen, &failed, every);
+                let _ = relay(client, &upstream, &seen, &failed, every, jpg_delay);
             });
         }
     });
@@ -539,6 +547,7 @@ fn relay(
     seen: &AtomicUsize,
     failed: &AtomicUsize,
     every: usize,
+    jpg_delay: Duration,
 ) -> std::io::Result<()> {
     client.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut buffer = Vec::new();
@@ -584,6 +593,10 @@ fn relay(
         }
         // Passed on with `Connection: close`, so the answer ends where the stream does.
         let head_text = String::from_utf8_lossy(&request[..head_end]);
+        let request_line = head_text.lines().next().unwrap_or("");
+        if request_line.starts_with("PUT ") && request_line.contains(".jpg") {
+            std::thread::sleep(jpg_delay);
+        }
         let mut forwarded: String = head_text
             .trim_end()
             .lines()
@@ -612,7 +625,7 @@ fn a_store_failing_some_requests_still_ends_complete() {
         bucket.put(&format!("in/{key}"), jpeg(260, 200 + i * 10, i));
         photos.insert(key);
     }
-    let (proxy, failed) = faulty_proxy(authority(&endpoint).to_owned(), 4);
+    let (proxy, failed) = faulty_proxy(authority(&endpoint).to_owned(), 4, Duration::ZERO);
     let env = [("AWS_ENDPOINT_URL", proxy.as_str())];
     let run = precompute(&[&bucket.url("in"), &bucket.url("out"), "--quiet"], &env);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
