@@ -94,7 +94,7 @@ enum Command {
         /// Colour that transparent areas are placed on, as hex RRGGBB.
         #[arg(long, default_value = "ffffff", value_parser = parse_background)]
         background: userphoto::Background,
-        /// Also take the photos in subfolders of IN_DIR (sub/x.jpg -> OUT_DIR/sub/x/).
+        /// Also take the photos in subfolders of IN (sub/x.jpg -> OUT/sub/x/).
         #[arg(long, short)]
         recursive: bool,
         /// Take only shard I of N (1 <= I <= N), so N machines can share one folder: each
@@ -108,7 +108,7 @@ enum Command {
         #[arg(long, value_name = "N", conflicts_with = "shard",
               value_parser = clap::value_parser!(u32).range(1..))]
         shards: Option<u32>,
-        /// Remove the output folders whose photo is no longer in IN_DIR.
+        /// Remove the output folders whose photo is no longer in IN.
         #[arg(long)]
         prune: bool,
         /// Print nothing but the summary (no progress, no per-file lines).

@@ -59,8 +59,9 @@ struct Store {
 
 impl Store {
     fn open(url: &str, runtime: Arc<Runtime>) -> Result<Store> {
-        let store =
-            userphoto_stores::open(url).with_context(|| format!("cannot open the store {url}"))?;
+        // The store's error already names its cause: no chain that says it twice.
+        let store = userphoto_stores::open(url)
+            .map_err(|error| anyhow::anyhow!("cannot open the store {url}: {error}"))?;
         Ok(Store {
             store,
             url: url.to_owned(),
