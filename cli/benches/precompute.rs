@@ -42,10 +42,11 @@ fn photo(seed: u32) -> Vec<u8> {
 
 fn config(in_dir: &Path, out_dir: &Path) -> Config {
     Config {
-        in_dir: in_dir.to_path_buf(),
-        out_dir: out_dir.to_path_buf(),
+        input: in_dir.into(),
+        output: out_dir.into(),
         options: userphoto::Options::default(),
         jobs: None,
+        io: None,
         recursive: false,
         shard: None,
         prune: false,

@@ -42,18 +42,25 @@ enum Command {
     },
     /// Render every size of every photo in a folder: in parallel, incrementally, crash-safely.
     ///
-    /// Each image in IN_DIR (recognised by its bytes; other files are reported and skipped)
-    /// becomes OUT_DIR/<name>/<s>x<s>.jpg plus OUT_DIR/<name>/photos.json, where <name> is the
-    /// file name without its extension: alice@contoso.com.jpg -> OUT_DIR/alice@contoso.com/.
-    /// With --recursive, sub/bob.png -> OUT_DIR/sub/bob/. Two images that would share a
+    /// IN and OUT are local folders or object store URLs: s3://bucket/prefix (S3 or any
+    /// S3-compatible server, configured by the AWS_* variables: AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL, AWS_ALLOW_HTTP …),
+    /// gs://bucket/prefix (GOOGLE_* variables), az://container/prefix (AZURE_* variables), or
+    /// file:///path (a local folder).
+    ///
+    /// Each image in IN (recognised by its bytes; other files are reported and skipped)
+    /// becomes OUT/<name>/<s>x<s>.jpg plus OUT/<name>/photos.json, where <name> is the
+    /// file name without its extension: alice@contoso.com.jpg -> OUT/alice@contoso.com/.
+    /// With --recursive, sub/bob.png -> OUT/sub/bob/. Two images that would share a
     /// folder (a.jpg and a.png) are both rejected as a Conflict; neither overwrites the other.
     ///
-    /// OUT_DIR/manifest.jsonl gets one JSON line per input: its path, size, CRC-32, the
+    /// OUT/manifest.jsonl gets one JSON line per input: its path, size, CRC-32, the
     /// options, the status (ingested, up_to_date, rejected, skipped) and the sizes and ETags
     /// written, or the error kind and message. Run the same command again and only what changed
     /// is redone: an input whose bytes and options are unchanged and whose outputs are intact
-    /// is left alone. Each photo's folder is written aside and moved into place whole, so the
-    /// command can be killed at any moment and simply run again to finish.
+    /// is left alone. Each photo's folder is written aside and moved into place whole (in an
+    /// object store, its photos.json is written last), so the command can be killed at any
+    /// moment and simply run again to finish.
     ///
     /// Exit codes: 0 every image ingested or up to date; 1 some images rejected (the others are
     /// done; see the summary and the manifest); 2 usage or I/O error.
@@ -62,15 +69,24 @@ enum Command {
     ///   userphoto precompute photos/ sizes/
     ///   userphoto precompute photos/ sizes/ --jobs 4 --recursive --prune
     ///   userphoto precompute photos/ /shared/sizes --shard 2/8   (on the 2nd of 8 machines)
+    ///   userphoto precompute s3://uploads/photos s3://sizes/v1 --recursive
+    ///   userphoto precompute s3://uploads s3://sizes --shards 8   (in a Kubernetes Indexed Job)
     #[command(verbatim_doc_comment)]
     Precompute {
-        /// The folder of photos (JPEG, PNG, GIF, WebP, BMP or TIFF).
-        in_dir: PathBuf,
-        /// The folder to write into: one folder per photo, and manifest.jsonl (created if missing).
-        out_dir: PathBuf,
+        /// The photos (JPEG, PNG, GIF, WebP, BMP or TIFF): a folder or an object store URL.
+        #[arg(value_name = "IN")]
+        in_dir: std::ffi::OsString,
+        /// Where to write: one folder per photo, and manifest.jsonl (a folder is created if
+        /// missing), or an object store URL.
+        #[arg(value_name = "OUT")]
+        out_dir: std::ffi::OsString,
         /// How many photos to render at once [default: one per CPU core].
         #[arg(long, short, value_parser = clap::value_parser!(u32).range(1..=4096))]
         jobs: Option<u32>,
+        /// How many photos to read and write at once [default: --jobs on disk, 16 (at least
+        /// --jobs) when IN or OUT is an object store].
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+        io: Option<u32>,
         /// JPEG quality of the renditions, 1-100.
         #[arg(long, short, default_value_t = userphoto::Options::DEFAULT_QUALITY,
               value_parser = clap::value_parser!(u8).range(1..=100))]
@@ -78,7 +94,7 @@ enum Command {
         /// Colour that transparent areas are placed on, as hex RRGGBB.
         #[arg(long, default_value = "ffffff", value_parser = parse_background)]
         background: userphoto::Background,
-        /// Also take the photos in subfolders of IN_DIR (sub/x.jpg -> OUT_DIR/sub/x/).
+        /// Also take the photos in subfolders of IN (sub/x.jpg -> OUT/sub/x/).
         #[arg(long, short)]
         recursive: bool,
         /// Take only shard I of N (1 <= I <= N), so N machines can share one folder: each
@@ -86,7 +102,13 @@ enum Command {
         /// its own manifest-I-of-N.jsonl.
         #[arg(long, value_name = "I/N")]
         shard: Option<precompute::Shard>,
-        /// Remove the output folders whose photo is no longer in IN_DIR.
+        /// Take the shard of this worker out of N, numbered from 0 by the environment
+        /// variable JOB_COMPLETION_INDEX (as Kubernetes sets it in an Indexed Job): index i
+        /// runs --shard (i+1)/N.
+        #[arg(long, value_name = "N", conflicts_with = "shard",
+              value_parser = clap::value_parser!(u32).range(1..))]
+        shards: Option<u32>,
+        /// Remove the output folders whose photo is no longer in IN.
         #[arg(long)]
         prune: bool,
         /// Print nothing but the summary (no progress, no per-file lines).
@@ -106,6 +128,30 @@ enum Command {
 fn parse_background(text: &str) -> Result<userphoto::Background, String> {
     userphoto::Background::parse_hex(text)
         .ok_or_else(|| format!("{text:?} is not a colour; expected hex RRGGBB such as ffffff"))
+}
+
+/// The shard of this worker of `count`: `JOB_COMPLETION_INDEX` (0-based) plus one.
+fn completion_index_shard(count: u32) -> Result<precompute::Shard, String> {
+    let index = std::env::var("JOB_COMPLETION_INDEX").map_err(|_| {
+        "--shards needs JOB_COMPLETION_INDEX, this worker's index from 0 (Kubernetes sets it \
+         in an Indexed Job); or use --shard I/N"
+            .to_owned()
+    })?;
+    let shard = index
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|&i| i < count)
+        .map(|i| precompute::Shard {
+            index: i + 1,
+            count,
+        });
+    shard.ok_or_else(|| {
+        format!(
+            "JOB_COMPLETION_INDEX={index:?} is not a worker index from 0 to {}",
+            count - 1
+        )
+    })
 }
 
 fn main() -> ExitCode {
@@ -161,22 +207,35 @@ fn run(command: Command) -> ExitCode {
             in_dir,
             out_dir,
             jobs,
+            io,
             quality,
             background,
             recursive,
             shard,
+            shards,
             prune,
             quiet,
         } => {
+            let shard = match shards {
+                Some(count) => match completion_index_shard(count) {
+                    Ok(shard) => Some(shard),
+                    Err(message) => {
+                        eprintln!("error: {message}");
+                        return ExitCode::from(2);
+                    }
+                },
+                None => shard,
+            };
             let config = precompute::Config {
-                in_dir,
-                out_dir,
+                input: precompute::Location::parse(&in_dir),
+                output: precompute::Location::parse(&out_dir),
                 options: userphoto::Options {
                     quality,
                     background,
                     ..userphoto::Options::default()
                 },
                 jobs: jobs.map(|n| n as usize),
+                io: io.map(|n| n as usize),
                 recursive,
                 shard,
                 prune,

@@ -4,9 +4,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
+
+mod common;
+use common::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_userphoto");
 
@@ -22,71 +25,17 @@ fn precompute(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
         .expect("the binary runs")
 }
 
-/// A photo-like test pattern: smooth gradients with a few edges, different for every seed.
-fn pattern(width: u32, height: u32, seed: u32) -> image::RgbImage {
-    image::RgbImage::from_fn(width, height, |x, y| {
-        let r = (x * 255 / width.max(1)) as u8 ^ (seed as u8).wrapping_mul(37);
-        let g = (y * 255 / height.max(1)) as u8;
-        let b = if ((x / 40) + (y / 40) + seed).is_multiple_of(2) {
-            200
-        } else {
-            40
-        };
-        image::Rgb([r, g, b])
-    })
-}
-
-fn png(width: u32, height: u32, seed: u32) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    pattern(width, height, seed)
-        .write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Png,
-        )
-        .expect("PNG encodes");
-    bytes
-}
-
-fn jpeg(width: u32, height: u32, seed: u32) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 90)
-        .encode(
-            pattern(width, height, seed).as_raw(),
-            width,
-            height,
-            image::ExtendedColorType::Rgb8,
-        )
-        .expect("JPEG encodes");
-    bytes
-}
-
 fn manifest(out: &Path, name: &str) -> BTreeMap<String, Value> {
-    let text = fs::read_to_string(out.join(name)).expect("the manifest exists");
-    text.lines()
-        .map(|line| {
-            let value: Value = serde_json::from_str(line).expect("each line is JSON");
-            (value["path"].as_str().expect("a path").to_owned(), value)
-        })
-        .collect()
+    manifest_records(&fs::read(out.join(name)).expect("the manifest exists"))
 }
 
-fn status(record: &Value) -> &str {
-    record["status"].as_str().expect("a status")
-}
-
-fn kind(record: &Value) -> &str {
-    record["error"]["kind"].as_str().unwrap_or("")
-}
-
-/// Checks every visible output directory under `out`: each `photos.json` lists files that
-/// exist, whose CRC-32 is the listed ETag and which decode fully (jpeg-decoder) to s x s;
-/// no `.jpg` lies outside a listed set. Returns the directories with a `photos.json`,
-/// relative to `out`.
+/// Checks every visible output directory under `out` with [`check_folder`]. Returns the
+/// directories with a `photos.json`, relative to `out`.
 fn check_outputs(out: &Path) -> BTreeSet<String> {
     let mut sets = BTreeSet::new();
     let mut pending = vec![out.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        let mut jpgs = BTreeSet::new();
+        let mut jpgs = BTreeMap::new();
         for entry in fs::read_dir(&dir).unwrap() {
             let entry = entry.unwrap();
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -96,52 +45,18 @@ fn check_outputs(out: &Path) -> BTreeSet<String> {
             if entry.file_type().unwrap().is_dir() {
                 pending.push(entry.path());
             } else if name.ends_with(".jpg") {
-                jpgs.insert(name);
+                jpgs.insert(name, fs::read(entry.path()).unwrap());
             }
         }
-        let json = dir.join("photos.json");
-        if !json.exists() {
-            assert!(
-                jpgs.is_empty(),
-                "{}: JPEGs without photos.json",
-                dir.display()
-            );
-            continue;
+        let json = fs::read(dir.join("photos.json")).ok();
+        if check_folder(&dir.display().to_string(), json.as_deref(), &jpgs, false) {
+            let rel = dir
+                .strip_prefix(out)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            sets.insert(rel);
         }
-        let collection: Value = serde_json::from_slice(&fs::read(&json).unwrap())
-            .unwrap_or_else(|e| panic!("{}: {e}", json.display()));
-        let mut listed = BTreeSet::new();
-        for photo in collection["value"].as_array().expect("a value array") {
-            let side = photo["Width"].as_u64().unwrap() as u16;
-            assert_eq!(photo["Height"].as_u64(), Some(u64::from(side)));
-            let id = photo["Id"].as_str().unwrap();
-            assert_eq!(id, format!("{side}X{side}"));
-            let file = format!("{side}x{side}.jpg");
-            let bytes = fs::read(dir.join(&file))
-                .unwrap_or_else(|e| panic!("{}/{file}: {e}", dir.display()));
-            let etag = format!("\"{:08X}\"", crc32fast::hash(&bytes));
-            assert_eq!(photo["@odata.mediaEtag"].as_str(), Some(etag.as_str()));
-            let mut decoder = jpeg_decoder::Decoder::new(&bytes[..]);
-            let pixels = decoder
-                .decode()
-                .unwrap_or_else(|e| panic!("{}/{file} does not decode: {e}", dir.display()));
-            let info = decoder.info().unwrap();
-            assert_eq!((info.width, info.height), (side, side));
-            assert_eq!(pixels.len(), usize::from(side) * usize::from(side) * 3);
-            listed.insert(file);
-        }
-        assert_eq!(
-            jpgs,
-            listed,
-            "{}: files and photos.json differ",
-            dir.display()
-        );
-        let rel = dir
-            .strip_prefix(out)
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        sets.insert(rel);
     }
     sets
 }
@@ -166,14 +81,6 @@ fn mtimes(out: &Path) -> BTreeMap<PathBuf, SystemTime> {
         }
     }
     times
-}
-
-/// The number the summary on stdout gives after `label` (`"ingested"`, `"Corrupt"`, …).
-fn summary_count(stdout: &str, label: &str) -> Option<u64> {
-    stdout.lines().find_map(|line| {
-        let rest = line.trim_start().strip_prefix(label)?;
-        rest.split_whitespace().next()?.parse().ok()
-    })
 }
 
 fn corpus() -> Option<PathBuf> {
@@ -411,36 +318,23 @@ fn a_killed_run_leaves_only_complete_outputs_and_the_next_run_finishes() {
     let mut kills = 0;
     for _round in 0..3 {
         let done_before = check_outputs(out.path()).len();
-        let mut child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        command
             .arg("precompute")
             .arg(input.path())
             .arg(out.path())
-            .args(["--jobs", "1", "--quiet"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if child.try_wait().unwrap().is_some() {
-                break;
-            }
-            let done = fs::read_dir(out.path())
+            .args(["--jobs", "1", "--quiet"]);
+        let killed = kill_part_way(&mut command, done_before + 2, || {
+            fs::read_dir(out.path())
                 .unwrap()
                 .filter(|e| {
                     let e = e.as_ref().unwrap();
                     !e.file_name().to_string_lossy().starts_with('.')
                         && e.path().join("photos.json").exists()
                 })
-                .count();
-            if done >= done_before + 2 || Instant::now() > deadline {
-                child.kill().unwrap();
-                kills += 1;
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(15));
-        }
-        child.wait().unwrap();
+                .count()
+        });
+        kills += usize::from(killed);
         // Whatever the moment of the kill, what is visible is whole and consistent.
         check_outputs(out.path());
     }

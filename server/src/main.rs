@@ -117,7 +117,8 @@ struct StoreArgs {
     data: PathBuf,
     /// Keep photos in this object store instead: s3://bucket/prefix (configured by the AWS_*
     /// variables: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL,
-    /// AWS_ALLOW_HTTP …), file:///path, or memory:// (lost on exit).
+    /// AWS_ALLOW_HTTP …), gs://bucket/prefix (GOOGLE_* variables), az://container/prefix
+    /// (AZURE_* variables), file:///path, or memory:// (lost on exit).
     #[arg(long, env = "USERPHOTO_STORE")]
     store: Option<String>,
 }

@@ -547,61 +547,6 @@ fn contended(user: &str) -> StoreError {
     }
 }
 
-/// Opens an object store from a URL: `s3://bucket[/prefix]` (configured by the `AWS_*`
-/// environment variables, custom endpoint included), `file:///path`, or `memory://`.
-///
-/// # Errors
-///
-/// An unknown scheme, or a store that cannot be configured (missing region, bad folder …).
-pub fn open(url: &str) -> Result<Arc<dyn ObjectStore>, StoreError> {
-    let invalid = |message: String| StoreError::Generic {
-        store: "userphoto",
-        source: message.into(),
-    };
-    let (scheme, rest) = url.split_once("://").ok_or_else(|| {
-        invalid(format!(
-            "{url:?} is not a store URL (s3://bucket/prefix, file:///path, memory://)"
-        ))
-    })?;
-    match scheme {
-        "s3" => {
-            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            if bucket.is_empty() {
-                return Err(invalid(format!("{url:?} names no bucket")));
-            }
-            let s3 = object_store::aws::AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
-                .build()?;
-            Ok(with_prefix(Arc::new(s3), prefix))
-        }
-        "file" => open_dir(std::path::Path::new(rest)),
-        "memory" => Ok(Arc::new(object_store::memory::InMemory::new())),
-        _ => Err(invalid(format!(
-            "unknown store scheme {scheme:?}; use s3, file or memory"
-        ))),
-    }
-}
-
-/// Opens a local folder as an object store, creating it if missing.
-///
-/// # Errors
-///
-/// The folder cannot be created or opened.
-pub fn open_dir(dir: &std::path::Path) -> Result<Arc<dyn ObjectStore>, StoreError> {
-    std::fs::create_dir_all(dir).map_err(|e| StoreError::Generic {
-        store: "LocalFileSystem",
-        source: Box::new(e),
-    })?;
-    let local =
-        object_store::local::LocalFileSystem::new_with_prefix(dir)?.with_automatic_cleanup(true);
-    Ok(Arc::new(local))
-}
-
-fn with_prefix(store: Arc<dyn ObjectStore>, prefix: &str) -> Arc<dyn ObjectStore> {
-    let prefix = prefix.trim_matches('/');
-    if prefix.is_empty() {
-        store
-    } else {
-        Arc::new(object_store::prefix::PrefixStore::new(store, prefix))
-    }
-}
+/// Store URLs (`s3://`, `gs://`, `az://`, `file://`, `memory://`) and local folders, opened
+/// as the `userphoto precompute` command opens them.
+pub use userphoto_stores::{open, open_dir};

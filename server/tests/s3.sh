@@ -4,6 +4,7 @@
 #
 #   bash server/tests/s3.sh            # from the repository root
 #   bash server/tests/s3.sh --prepare  # only install moto (CI does it while cargo builds)
+#   bash server/tests/s3.sh COMMAND…   # run COMMAND against moto instead (cli/tests/s3.sh)
 #
 # USERPHOTO_TEST_S3_PORT chooses the port (default 9717).
 set -euo pipefail
@@ -32,4 +33,8 @@ export AWS_SECRET_ACCESS_KEY=test
 export AWS_REGION=us-east-1
 # `--workspace` resolves dependency features as `cargo test --workspace` does, so that after
 # it nothing recompiles (`-p userphoto-server` alone rebuilt the library and the server stack).
-cargo test --workspace --test api s3::
+if [ $# -gt 0 ]; then
+    "$@"
+else
+    cargo test --workspace --test api s3::
+fi

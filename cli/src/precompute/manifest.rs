@@ -1,18 +1,16 @@
-//! `OUT_DIR/manifest.jsonl`: one JSON line per input, what the run did with it.
+//! `OUT/manifest.jsonl`: one JSON line per input, what the run did with it.
 //!
 //! The manifest is what makes reruns incremental. During a run every finished input is also
-//! appended to a journal (`OUT_DIR/.manifest.jsonl.journal`), so a run that is killed leaves a
-//! record of what it completed; at the end the manifest is written whole to a temporary file
-//! and renamed over the old one, and the journal is removed.
+//! appended to a journal (`OUT/.manifest.jsonl.journal` on disk), so a run that is killed
+//! leaves a record of what it completed; at the end the manifest is written whole (see
+//! [`Outputs::write_manifest`]) and the journal is removed.
 
 use std::collections::HashMap;
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use userphoto::ETag;
+
+use super::tree::Outputs;
 
 /// What the run did with one input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,6 +144,10 @@ pub struct Record {
     /// old enough to be trusted (see `precompute` docs); `null` otherwise.
     #[serde(default)]
     pub mtime_ns: Option<u64>,
+    /// The object store's ETag of the input when it was listed (object stores only): with
+    /// `size`, the identity of the content without reading it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
     /// `crc32:XXXXXXXX` of the input's bytes (with `size`, the identity of the content);
     /// `null` when the bytes were not read (conflicts, non-images seen by their first bytes).
     #[serde(default)]
@@ -207,32 +209,24 @@ impl Names {
     }
 }
 
-/// Reads what earlier runs recorded: every `manifest*.jsonl` in `out_dir` (oldest first, so
-/// newer records win), then this shard's journal of a run that did not finish. Unreadable
-/// lines (a line cut short by a crash) are ignored: their inputs are simply done again.
-pub fn load_previous(out_dir: &Path, names: &Names) -> HashMap<String, Record> {
-    let mut files: Vec<(std::time::SystemTime, PathBuf)> = fs::read_dir(out_dir)
+/// Reads what earlier runs recorded: every `manifest*.jsonl` at the top of `out` (oldest
+/// first, so newer records win), then this shard's journal of a run that did not finish.
+/// Unreadable lines (a line cut short by a crash) are ignored: their inputs are simply done
+/// again.
+pub fn load_previous(out: &dyn Outputs, names: &Names) -> HashMap<String, Record> {
+    let mut files: Vec<_> = out
+        .top_files("manifest")
         .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|entry| {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            name.starts_with("manifest") && name.ends_with(".jsonl")
-        })
-        .filter_map(|entry| {
-            let modified = entry.metadata().ok()?.modified().ok()?;
-            Some((modified, entry.path()))
-        })
+        .filter(|file| file.name.ends_with(".jsonl"))
         .collect();
-    files.sort();
-    let mut paths: Vec<PathBuf> = files.into_iter().map(|(_, path)| path).collect();
-    paths.push(out_dir.join(names.journal()));
+    files.sort_by(|a, b| (a.modified, &a.name).cmp(&(b.modified, &b.name)));
+    let texts = files
+        .iter()
+        .filter_map(|file| out.read_top(&file.name))
+        .chain([out.read_journal(names)]);
     let mut records = HashMap::new();
-    for path in paths {
-        let Ok(text) = fs::read_to_string(&path) else {
-            continue;
-        };
-        for line in text.lines() {
+    for text in texts {
+        for line in String::from_utf8_lossy(&text).lines() {
             if let Ok(record) = serde_json::from_str::<Record>(line) {
                 records.insert(record.path.clone(), record);
             }
@@ -241,55 +235,13 @@ pub fn load_previous(out_dir: &Path, names: &Names) -> HashMap<String, Record> {
     records
 }
 
-/// Appends finished records to the journal, one line per write, so that a crash loses at
-/// most the line being written.
-pub struct Journal {
-    file: fs::File,
-}
-
-impl Journal {
-    /// Opens (or creates) the journal, keeping what an unfinished run left in it.
-    pub fn open(out_dir: &Path, names: &Names) -> Result<Journal> {
-        let path = out_dir.join(names.journal());
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(Journal { file })
-    }
-
-    /// Records one finished input.
-    pub fn append(&mut self, record: &Record) -> Result<()> {
-        self.file
-            .write_all(&record.to_line())
-            .context("cannot write the manifest journal")
-    }
-}
-
-/// Writes `records` (sorted by path) as the manifest: to a temporary file, flushed to disk,
-/// then renamed over the old manifest; then removes the journal.
-pub fn write(out_dir: &Path, names: &Names, records: &[Record]) -> Result<PathBuf> {
-    let path = out_dir.join(&names.manifest);
-    let temp = out_dir.join(format!("{}{}", names.temp_prefix(), std::process::id()));
+/// The manifest's text: `records`, one line each.
+pub fn text(records: &[Record]) -> Vec<u8> {
     let mut text = Vec::new();
     for record in records {
         text.extend_from_slice(&record.to_line());
     }
-    let write = || -> std::io::Result<()> {
-        let mut file = fs::File::create(&temp)?;
-        file.write_all(&text)?;
-        file.sync_all()?;
-        fs::rename(&temp, &path)
-    };
-    write().with_context(|| format!("cannot write {}", path.display()))?;
-    let journal = out_dir.join(names.journal());
-    if let Err(error) = fs::remove_file(&journal) {
-        if error.kind() != std::io::ErrorKind::NotFound {
-            return Err(error).with_context(|| format!("cannot remove {}", journal.display()));
-        }
-    }
-    Ok(path)
+    text
 }
 
 #[cfg(test)]

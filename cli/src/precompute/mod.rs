@@ -1,58 +1,71 @@
-//! `userphoto precompute`: every size of every photo in a directory, in parallel, resumable.
+//! `userphoto precompute`: every size of every photo in a directory or object store, in
+//! parallel, resumable.
 //!
-//! [`run`] lists `IN_DIR`, gives each input its output directory (`OUT_DIR/<relative path
-//! without extension>`), and renders the inputs on a dedicated rayon pool: `jobs` workers each
-//! take the next input, read it, render it and write it, so at most `jobs` photos are in memory
-//! at once however many there are. See `cli/PRECOMPUTE.md` for the behaviour in full.
+//! [`run`] lists `IN` (a directory, or an object store: [`Location`]) as a stream, gives each
+//! input its output folder (`OUT/<relative path without extension>`), and hands the inputs to
+//! `io` worker threads that each read one, render it and write it. Rendering runs on a rayon
+//! pool of `jobs` threads, so while some workers wait on reads and writes, the others keep
+//! every core busy; at most `io` photos are in memory at once however many there are. On disk
+//! `io` is `jobs`. The storage is behind the [`tree`] traits ([`disk`], [`bucket`]), so the
+//! rules below are written once. See `cli/PRECOMPUTE.md` for the behaviour in full.
 //!
 //! - **Incremental.** An input is skipped when the manifest of an earlier run records the same
 //!   options and [`userphoto::PIPELINE_VERSION`], the same content, and its outputs are intact
-//!   ([`output::intact`]). The content is taken as unchanged without reading the file when
-//!   its length and modification time equal the recorded ones; otherwise the file is read and
-//!   its CRC-32 and length compared. A modification time is only recorded when it is at least
+//!   ([`tree::intact`]). The content is taken as unchanged without reading the file when
+//!   its length and modification time (on disk) or ETag (in an object store) equal the
+//!   recorded ones; otherwise the file is read and its CRC-32 and length compared. A modification time is only recorded when it is at least
 //!   [`TRUSTED_AGE`] older than the run's start, so an edit that keeps the length and lands in
 //!   the same clock tick as the recorded time cannot be missed.
-//! - **Crash-safe.** Outputs appear whole or not at all ([`output`]); finished inputs are
-//!   journaled as they finish, so a killed run resumes where it stopped.
+//! - **Crash-safe.** Outputs appear whole or not at all ([`output`] on disk; `photos.json`
+//!   written last in an object store, [`bucket`]); finished inputs are journaled as they
+//!   finish, so a killed run resumes where it stopped.
 //! - **Conflicts.** Two images that want one output directory (`a.jpg` and `a.png`; or
 //!   `team.jpg` next to a folder `team/` with `--recursive`) are both rejected as `Conflict`;
 //!   neither overwrites the other, and what an earlier run wrote there stays.
 
+mod bucket;
+mod disk;
 mod manifest;
 mod output;
 mod report;
 mod scan;
+mod tree;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::fs;
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use userphoto::{Format, Options};
 
 pub use manifest::{Problem, ProblemKind, Record, RenderOptions, Source, Status, Written};
 pub use report::{ProgressMode, Summary};
 pub use scan::Shard;
+pub use tree::Location;
 
 /// How old a modification time must be, relative to the run's start, to be trusted later.
 pub const TRUSTED_AGE: Duration = Duration::from_secs(2);
 
+/// How many photos are read and written at once when one side is an object store, unless
+/// [`Config::io`] says otherwise.
+pub const DEFAULT_REMOTE_IO: usize = 16;
+
 /// What to precompute and how.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The directory of photos.
-    pub in_dir: PathBuf,
-    /// Where each photo's sizes go, one directory per photo (created if missing).
-    pub out_dir: PathBuf,
+    /// The photos: a directory or an object store.
+    pub input: Location,
+    /// Where each photo's sizes go, one folder per photo (a directory is created if missing).
+    pub output: Location,
     /// Quality, background and limits of the renditions.
     pub options: Options,
     /// How many photos to render at once; `None` for one per core.
     pub jobs: Option<usize>,
-    /// Whether to descend into subdirectories of `in_dir`.
+    /// How many photos to read and write at once; `None` for `jobs` on disk and
+    /// [`DEFAULT_REMOTE_IO`] (at least `jobs`) when a side is an object store.
+    pub io: Option<usize>,
+    /// Whether to descend into subdirectories of `input`.
     pub recursive: bool,
     /// Only the inputs of this shard.
     pub shard: Option<Shard>,
@@ -62,111 +75,64 @@ pub struct Config {
     pub progress: ProgressMode,
 }
 
-/// Runs a precompute: renders every input of `config.in_dir` that needs it, writes the
+/// Runs a precompute: renders every input of `config.input` that needs it, writes the
 /// manifest and returns the summary (whose [`exit_code`](Summary::exit_code) says whether
 /// some input was rejected).
 ///
 /// # Errors
 ///
-/// Usage and I/O errors that stop the run: `in_dir` unreadable, `out_dir` not writable
+/// Usage and I/O errors that stop the run: `input` unreadable, `output` not writable
 /// (including mid-run, for example a full disk: the inputs finished so far are kept in the
-/// manifest), or another run of the same shard already working in `out_dir`.
+/// manifest's journal), or another run of the same shard already working in `output`.
 pub fn run(config: &Config) -> Result<Summary> {
     let start = Instant::now();
     let started_at = SystemTime::now();
-    let out_dir = &config.out_dir;
-    let canonical_out = prepare_directories(config)?;
+    let opened = tree::open(&config.input, &config.output)?;
+    let out = &*opened.outputs;
     let names = manifest::Names::new(config.shard);
-    let lock = lock_shard(out_dir, &names)?;
-    let groups = list_inputs(config, &canonical_out, &names)?;
-    let previous = manifest::load_previous(out_dir, &names);
-    let mut journal = manifest::Journal::open(out_dir, &names)?;
+    let lock = out.lock(&names)?;
+    let previous = manifest::load_previous(out, &names);
+    let mut journal = out.journal(&names)?;
 
+    let jobs = config
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let io = match config.io {
+        Some(io) => io,
+        None if opened.remote => DEFAULT_REMOTE_IO.max(jobs),
+        None => jobs,
+    }
+    .max(1);
+    let cpu = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .thread_name(|i| format!("precompute-{i}"))
+        .build()
+        .context("cannot start the worker threads")?;
     let context = Job {
-        out_dir,
+        inputs: &*opened.inputs,
+        out,
+        cpu: &cpu,
         options: &config.options,
         render: RenderOptions::of(&config.options),
         previous: &previous,
         trust_before: started_at.checked_sub(TRUSTED_AGE),
     };
-    let mut outcome = render_all(config, &context, &groups, &mut journal)?;
-    if config.prune {
-        prune(config, &mut outcome);
+    let (mut outcome, parents) = render_all(config, &context, io, &mut *journal);
+    drop(journal);
+    // What killed runs of this shard left (hidden, so harmless until now) goes once this
+    // run's own outputs are in place: the lock says no other run of the shard is working.
+    if let Err(error) = out.clean_leftovers(&parents, config.shard, &names.temp_prefix()) {
+        outcome.fatal.get_or_insert(error);
     }
-    let mut summary = finish(out_dir, &names, outcome)?;
+    if config.prune {
+        prune(config, out, &mut outcome);
+    }
+    let mut summary = finish(out, &names, outcome)?;
     summary.elapsed = start.elapsed();
     drop(lock);
+    drop(opened);
     Ok(summary)
-}
-
-/// Checks that `in_dir` is a directory, creates `out_dir` when it is missing, and makes sure
-/// the two are not the same directory. Returns `out_dir` resolved, which the listing leaves
-/// out (it may lie inside `in_dir`).
-fn prepare_directories(config: &Config) -> Result<PathBuf> {
-    if !config.in_dir.is_dir() {
-        bail!("{} is not a directory", config.in_dir.display());
-    }
-    let out_dir = &config.out_dir;
-    fs::create_dir_all(out_dir)
-        .with_context(|| format!("cannot create the output directory {}", out_dir.display()))?;
-    let canonical_out = fs::canonicalize(out_dir)
-        .with_context(|| format!("cannot resolve {}", out_dir.display()))?;
-    let canonical_in = fs::canonicalize(&config.in_dir)
-        .with_context(|| format!("cannot resolve {}", config.in_dir.display()))?;
-    if canonical_in == canonical_out {
-        bail!("the output directory must not be the input directory");
-    }
-    Ok(canonical_out)
-}
-
-/// Takes the lock of this shard in `out_dir`, or fails when another run holds it. The lock
-/// holds as long as the returned file is open.
-fn lock_shard(out_dir: &Path, names: &manifest::Names) -> Result<fs::File> {
-    let lock_path = out_dir.join(names.lock());
-    let lock = fs::File::create(&lock_path).with_context(|| {
-        format!(
-            "cannot write to the output directory {} (creating {})",
-            out_dir.display(),
-            lock_path.display()
-        )
-    })?;
-    if let Err(error) = lock.try_lock() {
-        match error {
-            fs::TryLockError::WouldBlock => bail!(
-                "another precompute of the same shard is running in {}",
-                out_dir.display()
-            ),
-            fs::TryLockError::Error(error) => {
-                return Err(error).with_context(|| format!("cannot lock {}", lock_path.display()))
-            }
-        }
-    }
-    Ok(lock)
-}
-
-/// Lists this shard's inputs, grouped by output directory and sorted by it, and deletes the
-/// temporary folders a killed run of this shard left next to those directories (and at the
-/// top of `out_dir`). Only this shard's leftovers are touched: the lock says no other run of
-/// it is working.
-fn list_inputs(
-    config: &Config,
-    canonical_out: &Path,
-    names: &manifest::Names,
-) -> Result<Vec<scan::Group>> {
-    let inputs = scan::list(&config.in_dir, config.recursive, Some(canonical_out))?;
-    let groups = scan::group(inputs, config.shard);
-    let parents: BTreeSet<String> = groups
-        .iter()
-        .map(|g| g.key.rsplit_once('/').map_or("", |(p, _)| p).to_owned())
-        .chain([String::new()])
-        .collect();
-    output::clean_leftovers(
-        &config.out_dir,
-        &parents,
-        config.shard,
-        &names.temp_prefix(),
-    )?;
-    Ok(groups)
 }
 
 /// What the workers did: a record for each input finished (journaled as it came), their
@@ -177,120 +143,181 @@ struct Outcome {
     fatal: Option<anyhow::Error>,
 }
 
-/// Handles every group on a pool of `config.jobs` workers, showing progress. Every finished
-/// record is appended to `journal` as soon as it arrives, so a run killed at any point keeps
-/// what it finished. After an error (the outputs or the journal cannot be written) no worker
-/// takes a new input; what was finished is still returned, with the error.
-///
-/// # Errors
-///
-/// Only when the worker threads cannot be started.
+/// What the lister and the workers tell the collector.
+enum Event {
+    /// The listing found a group of this many inputs.
+    Listed(u64),
+    /// The listing is complete.
+    Listing(Result<()>),
+    /// A worker finished a group (or failed to write its outputs).
+    Done(Result<Vec<Record>>),
+}
+
+/// Lists the inputs and handles every group of this shard, showing progress: one thread
+/// streams the listing into groups, `io` worker threads each take the next group, read it,
+/// render it (on the `jobs` threads of `context.cpu`) and write it. Every finished record is
+/// appended to `journal` as soon as it arrives, so a run killed at any point keeps what it
+/// finished. After an error (the listing fails, the outputs or the journal cannot be
+/// written) no worker takes a new input; what was finished is still returned, with the
+/// error. Also returns the parent folders of the outputs listed (`""` for the top).
 fn render_all(
     config: &Config,
     context: &Job<'_>,
-    groups: &[scan::Group],
-    journal: &mut manifest::Journal,
-) -> Result<Outcome> {
-    let jobs = config
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .thread_name(|i| format!("precompute-{i}"))
-        .build()
-        .context("cannot start the worker threads")?;
-    let total: u64 = groups.iter().map(|g| g.inputs.len() as u64).sum();
-    let mut progress = report::Progress::new(config.progress, total);
+    io: usize,
+    journal: &mut dyn tree::Journal,
+) -> (Outcome, BTreeSet<String>) {
+    let mut progress = report::Progress::new(config.progress);
     let stop = AtomicBool::new(false);
-    let (sender, receiver) = mpsc::channel::<Result<Vec<Record>>>();
+    let (events, received) = mpsc::channel::<Event>();
+    // A few groups ready per worker, so that the listing stays ahead without being held.
+    let (groups, queue) = mpsc::sync_channel::<scan::Group>(io * 2);
+    let queue = Mutex::new(queue);
+    let mut parents = BTreeSet::from([String::new()]);
     let outcome = std::thread::scope(|threads| {
         let stop = &stop;
-        threads.spawn(move || work(pool, jobs, context, groups, stop, sender));
-        collect(&receiver, journal, &mut progress, stop, total)
+        let lister_events = events.clone();
+        let parents = &mut parents;
+        threads.spawn(move || {
+            let listed = list(
+                config,
+                context.inputs,
+                stop,
+                &groups,
+                &lister_events,
+                parents,
+            );
+            let _ = lister_events.send(Event::Listing(listed));
+        });
+        for _ in 0..io {
+            let events = events.clone();
+            let queue = &queue;
+            threads.spawn(move || work(context, queue, stop, &events));
+        }
+        drop(events);
+        collect(&received, journal, &mut progress, stop)
     });
     progress.finish();
-    Ok(outcome)
+    (outcome, parents)
 }
 
-/// The workers: `jobs` long-lived tasks on `pool`, each taking the next group, handling it and
-/// sending the result, until the groups run out or `stop` is set (which a task does itself
-/// when its group fails). Each task renders one photo at a time, so no more than `jobs` photos
-/// are ever held in memory; the library's own per-size parallelism runs on the same pool.
-/// Returns when every task has ended, dropping the last sender.
-fn work(
-    pool: rayon::ThreadPool,
-    jobs: usize,
-    context: &Job<'_>,
-    groups: &[scan::Group],
+/// The lister: streams the listing of `inputs` through a [`scan::Grouper`] into `groups`,
+/// telling the collector how many inputs each holds, and noting their parent folders.
+fn list(
+    config: &Config,
+    inputs: &dyn tree::Inputs,
     stop: &AtomicBool,
-    sender: mpsc::Sender<Result<Vec<Record>>>,
-) {
-    let next = AtomicUsize::new(0);
-    let next = &next;
-    pool.scope(|scope| {
-        for _ in 0..jobs {
-            let sender = sender.clone();
-            scope.spawn(move |_| {
-                while !stop.load(Ordering::Relaxed) {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(group) = groups.get(i) else { break };
-                    let result = process_group(context, group);
-                    if result.is_err() {
-                        stop.store(true, Ordering::Relaxed);
-                    }
-                    if sender.send(result).is_err() {
-                        break;
-                    }
-                }
-            });
+    groups: &mpsc::SyncSender<scan::Group>,
+    events: &mpsc::Sender<Event>,
+    parents: &mut BTreeSet<String>,
+) -> Result<()> {
+    let mut grouper = scan::Grouper::new(config.shard);
+    let mut hand_on = |group: scan::Group| -> Result<()> {
+        if stop.load(Ordering::Relaxed) {
+            anyhow::bail!("stopped");
         }
-    });
+        let parent = group.key.rsplit_once('/').map_or("", |(p, _)| p);
+        if !parents.contains(parent) {
+            parents.insert(parent.to_owned());
+        }
+        let _ = events.send(Event::Listed(group.inputs.len() as u64));
+        groups.send(group).context("the workers stopped")
+    };
+    let listed = inputs
+        .list(config.recursive, &mut |input| {
+            grouper.push(input, &mut hand_on)
+        })
+        .and_then(|()| grouper.finish(&mut hand_on));
+    if stop.load(Ordering::Relaxed) {
+        // The run stopped for an error the collector already has.
+        return Ok(());
+    }
+    listed
 }
 
-/// Takes the workers' results until every worker is done: journals each record, counts it and
-/// shows it. Keeps the first error; a journal that cannot be written also sets `stop`.
+/// A worker: takes the next group, handles it and sends the result, until the groups run
+/// out. Once `stop` is set (which a worker does itself when its group fails) the groups
+/// still queued are taken and dropped, so the lister never waits on a full queue.
+fn work(
+    context: &Job<'_>,
+    queue: &Mutex<mpsc::Receiver<scan::Group>>,
+    stop: &AtomicBool,
+    events: &mpsc::Sender<Event>,
+) {
+    loop {
+        let next = queue.lock().map(|queue| queue.recv());
+        let Ok(Ok(group)) = next else { return };
+        if stop.load(Ordering::Relaxed) {
+            continue;
+        }
+        let result = process_group(context, &group);
+        if result.is_err() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        if events.send(Event::Done(result)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Takes the lister's and the workers' events until all are done: journals each record,
+/// counts it and shows it. Keeps the first error; one sets `stop`.
 fn collect(
-    receiver: &mpsc::Receiver<Result<Vec<Record>>>,
-    journal: &mut manifest::Journal,
+    received: &mpsc::Receiver<Event>,
+    journal: &mut dyn tree::Journal,
     progress: &mut report::Progress,
     stop: &AtomicBool,
-    total: u64,
 ) -> Outcome {
     let mut outcome = Outcome {
-        // Bounded by the files listed in IN_DIR: one record each, however they are read.
-        #[allow(clippy::disallowed_methods)]
-        records: Vec::with_capacity(total as usize),
+        records: Vec::new(),
         summary: Summary::default(),
         fatal: None,
     };
+    let fail = |outcome: &mut Outcome, error: anyhow::Error| {
+        stop.store(true, Ordering::Relaxed);
+        outcome.fatal.get_or_insert(error);
+    };
     let tick = progress.tick_interval();
     loop {
-        match receiver.recv_timeout(tick) {
-            Ok(Ok(done)) => {
+        match received.recv_timeout(tick) {
+            Ok(Event::Listed(n)) => progress.listed(n),
+            Ok(Event::Listing(Ok(()))) => progress.listing_done(),
+            Ok(Event::Listing(Err(error))) => {
+                // A listing that ends because the run stopped says nothing new.
+                if outcome.fatal.is_none() {
+                    fail(&mut outcome, error);
+                }
+            }
+            Ok(Event::Done(Ok(done))) => {
                 for record in &done {
                     if let Err(error) = journal.append(record) {
-                        stop.store(true, Ordering::Relaxed);
-                        outcome.fatal.get_or_insert(error);
+                        fail(&mut outcome, error);
                     }
                     outcome.summary.count(record);
                 }
                 progress.advance(done.len() as u64, &done);
                 outcome.records.extend(done);
             }
-            Ok(Err(error)) => {
-                outcome.fatal.get_or_insert(error);
+            Ok(Event::Done(Err(error))) => fail(&mut outcome, error),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if let Err(error) = journal.flush() {
+                    fail(&mut outcome, error);
+                }
+                progress.tick();
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => progress.tick(),
-            Err(mpsc::RecvTimeoutError::Disconnected) => return outcome,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                if let Err(error) = journal.flush() {
+                    outcome.fatal.get_or_insert(error);
+                }
+                return outcome;
+            }
         }
     }
 }
 
-/// `--prune`, when the run went well so far: removes the output directories of this shard that
+/// `--prune`, when the run went well so far: removes the output folders of this shard that
 /// no input of this run claims (a skipped input claims none), and lists them in the summary.
 /// A failure to remove one becomes the run's error.
-fn prune(config: &Config, outcome: &mut Outcome) {
+fn prune(config: &Config, out: &dyn tree::Outputs, outcome: &mut Outcome) {
     if outcome.fatal.is_some() {
         return;
     }
@@ -300,7 +327,7 @@ fn prune(config: &Config, outcome: &mut Outcome) {
         .filter(|r| r.status != Status::Skipped)
         .map(|r| r.output.clone())
         .collect();
-    match output::prune(&config.out_dir, &keep, config.recursive, config.shard) {
+    match tree::prune(out, &keep, config.recursive, config.shard) {
         Ok(pruned) => outcome.summary.pruned = pruned,
         Err(error) => outcome.fatal = Some(error),
     }
@@ -308,7 +335,7 @@ fn prune(config: &Config, outcome: &mut Outcome) {
 
 /// Writes the manifest of a run that went well (which also removes the journal) and returns
 /// its summary; after an error, returns the error and leaves the journal for the next run.
-fn finish(out_dir: &Path, names: &manifest::Names, outcome: Outcome) -> Result<Summary> {
+fn finish(out: &dyn tree::Outputs, names: &manifest::Names, outcome: Outcome) -> Result<Summary> {
     let Outcome {
         mut records,
         mut summary,
@@ -319,13 +346,16 @@ fn finish(out_dir: &Path, names: &manifest::Names, outcome: Outcome) -> Result<S
         return Err(error.context("the run stopped; the photos finished so far are kept"));
     }
     records.sort_by(|a, b| a.path.cmp(&b.path));
-    summary.manifest = manifest::write(out_dir, names, &records)?;
+    summary.manifest = out.write_manifest(names, manifest::text(&records))?;
     Ok(summary)
 }
 
 /// What every job needs to know.
 struct Job<'a> {
-    out_dir: &'a Path,
+    inputs: &'a dyn tree::Inputs,
+    out: &'a dyn tree::Outputs,
+    /// The pool the renders run on.
+    cpu: &'a rayon::ThreadPool,
     options: &'a Options,
     render: RenderOptions,
     previous: &'a HashMap<String, Record>,
@@ -362,7 +392,7 @@ fn process_group(context: &Job<'_>, group: &scan::Group) -> Result<Vec<Record>> 
 /// are an image's; otherwise the input's record: skipped as empty or as no image format, or
 /// rejected as `Unreadable`.
 fn screen(context: &Job<'_>, key: &str, input: &scan::Input) -> Option<Record> {
-    let (status, kind, message) = match sniff_file(&input.path) {
+    let (status, kind, message) = match sniff(context, input) {
         Ok((Some(_), _)) => return None,
         Ok((None, 0)) => {
             let error = userphoto::Error::Empty;
@@ -411,17 +441,10 @@ fn conflicts(context: &Job<'_>, group: &scan::Group, images: &[&scan::Input]) ->
         .collect()
 }
 
-/// Reads the first bytes of a file: its format, if any, and its length.
-fn sniff_file(path: &Path) -> Result<(Option<Format>, u64)> {
-    let mut file =
-        fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut head = Vec::new();
-    (&mut file)
-        .take(16)
-        .read_to_end(&mut head)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    Ok((Format::sniff(&head), size))
+/// Reads the first bytes of an input: its format, if any, and its length.
+fn sniff(context: &Job<'_>, input: &scan::Input) -> Result<(Option<Format>, u64)> {
+    let head = context.inputs.head(input)?;
+    Ok((Format::sniff(&head), input.size))
 }
 
 /// The record of an input that is not rendered: `status`, with a problem of `kind`.
@@ -433,12 +456,12 @@ fn record_problem(
     kind: ProblemKind,
     message: String,
 ) -> Record {
-    let size = fs::metadata(&input.path).map_or(0, |m| m.len());
     Record {
         path: input.rel.clone(),
         output: key.to_owned(),
-        size,
+        size: input.size,
         mtime_ns: None,
+        etag: None,
         hash: None,
         options: context.render.clone(),
         status,
@@ -455,7 +478,7 @@ fn reusable(record: &Record, context: &Job<'_>, key: &str) -> bool {
         && record.options == context.render
         && match record.status {
             Status::Ingested | Status::UpToDate => {
-                output::intact(context.out_dir, key, &record.renditions)
+                tree::intact(context.out, key, &record.renditions)
             }
             Status::Rejected | Status::Skipped => match record.error.as_ref().map(|e| &e.kind) {
                 // A verdict on the bytes (and the options) alone.
@@ -470,39 +493,43 @@ fn reusable(record: &Record, context: &Job<'_>, key: &str) -> bool {
         }
 }
 
-/// What the file system says about an input, looked at before its bytes.
+/// What the listing says about an input, looked at before its bytes.
 struct Stat {
     /// Its length in bytes.
     size: u64,
-    /// Its modification time in nanoseconds since 1970, when the system gives one.
+    /// Its modification time in nanoseconds since 1970, when the listing gives one.
     mtime_ns: Option<u64>,
     /// The same, only when it is at least [`TRUSTED_AGE`] older than the run's start: the
-    /// time a record may keep for later runs.
+    /// time a record may keep for later runs. Never for an object store's input, whose
+    /// ETag is kept instead.
     trusted_mtime: Option<u64>,
+    /// The object store's ETag of the content.
+    etag: Option<String>,
 }
 
 impl Stat {
-    /// Reads the metadata of the file at `path`; modification times before `trust_before`
-    /// are trusted.
-    fn of(path: &Path, trust_before: Option<SystemTime>) -> Result<Stat> {
-        let meta = fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let modified = meta.modified().ok();
-        let mtime_ns = modified
+    /// What `input`'s listing says; modification times before `trust_before` are trusted.
+    fn of(input: &scan::Input, trust_before: Option<SystemTime>) -> Stat {
+        let mtime_ns = input
+            .modified
             .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
             .and_then(|d| u64::try_from(d.as_nanos()).ok());
-        let trusted_mtime = mtime_ns
-            .filter(|_| matches!((modified, trust_before), (Some(m), Some(before)) if m < before));
-        Ok(Stat {
-            size: meta.len(),
+        let trusted = input.etag.is_none()
+            && matches!((input.modified, trust_before), (Some(m), Some(before)) if m < before);
+        Stat {
+            size: input.size,
             mtime_ns,
-            trusted_mtime,
-        })
+            trusted_mtime: mtime_ns.filter(|_| trusted),
+            etag: input.etag.clone(),
+        }
     }
 
-    /// Whether `record` recorded this length and modification time, so that the content can
-    /// be taken as unchanged without reading it.
+    /// Whether `record` recorded this length and modification time (or ETag), so that the
+    /// content can be taken as unchanged without reading it.
     fn matches(&self, record: &Record) -> bool {
-        record.size == self.size && record.mtime_ns.is_some() && record.mtime_ns == self.mtime_ns
+        let same_time = record.mtime_ns.is_some() && record.mtime_ns == self.mtime_ns;
+        let same_etag = record.etag.is_some() && record.etag == self.etag;
+        record.size == self.size && (same_time || same_etag)
     }
 }
 
@@ -515,6 +542,7 @@ fn carry_over(previous: &Record, stat: &Stat) -> Record {
     Record {
         size: stat.size,
         mtime_ns: stat.trusted_mtime,
+        etag: stat.etag.clone(),
         status,
         ..previous.clone()
     }
@@ -539,10 +567,7 @@ fn process_one(context: &Job<'_>, key: &str, input: &scan::Input) -> Result<Reco
             format!("{error:#}"),
         )
     };
-    let stat = match Stat::of(&input.path, context.trust_before) {
-        Ok(stat) => stat,
-        Err(error) => return Ok(unreadable(error)),
-    };
+    let stat = Stat::of(input, context.trust_before);
     let previous = context.previous.get(&input.rel);
     // Same length and modification time as recorded: the content is taken as unchanged.
     if let Some(previous) = previous.filter(|p| stat.matches(p) && reusable(p, context, key)) {
@@ -550,7 +575,7 @@ fn process_one(context: &Job<'_>, key: &str, input: &scan::Input) -> Result<Reco
     }
 
     let limit = context.options.limits.max_input_bytes;
-    let bytes = match crate::ingest::read_limited(&input.path, limit) {
+    let bytes = match context.inputs.read(input, limit) {
         Ok(bytes) => bytes,
         Err(error) => return Ok(unreadable(error)),
     };
@@ -580,6 +605,7 @@ fn render(
         output: key.to_owned(),
         size: stat.size,
         mtime_ns: stat.trusted_mtime,
+        etag: stat.etag.clone(),
         hash: Some(hash),
         options: context.render.clone(),
         status: Status::Skipped,
@@ -587,11 +613,13 @@ fn render(
         renditions: Vec::new(),
         error: None,
     };
-    let rendered = userphoto::ingest(&bytes, context.options);
+    let rendered = context
+        .cpu
+        .install(|| userphoto::ingest(&bytes, context.options));
     drop(bytes);
     match rendered {
         Ok(set) => {
-            output::replace(context.out_dir, key, &set)?;
+            context.out.replace(key, &set)?;
             let (source, renditions) = describe(&set);
             record.status = Status::Ingested;
             record.source = Some(source);

@@ -8,15 +8,14 @@
 //! the file its `photos.json` describes. A crash leaves at most hidden `.tmp-`/`.old-`
 //! directories, which the next run deletes.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use userphoto::{PhotoCollection, PhotoSet};
+use userphoto::PhotoSet;
 
-use super::manifest::Written;
 use super::scan::Shard;
 
 const TEMP_PREFIX: &str = ".tmp-";
@@ -67,37 +66,6 @@ fn remove_any(path: &Path) -> io::Result<()> {
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(error) => Err(error),
     }
-}
-
-/// Whether the output directory `key` holds exactly the renditions `expected` records: each
-/// `<size>.jpg` present with the recorded length, and `photos.json` listing the same sizes
-/// with the same ETags.
-///
-/// This costs a `stat` per file and one small read, not a read of every output. It trusts the
-/// JPEGs' contents, which only ever appear whole (see the module docs); something outside
-/// the run that rewrites a JPEG with another of exactly the same length goes unnoticed.
-pub fn intact(out_dir: &Path, key: &str, expected: &[Written]) -> bool {
-    if expected.is_empty() {
-        return false;
-    }
-    let dir = out_dir.join(key);
-    let Ok(json) = fs::read(dir.join("photos.json")) else {
-        return false;
-    };
-    let Ok(collection) = serde_json::from_slice::<PhotoCollection>(&json) else {
-        return false;
-    };
-    collection.value.len() == expected.len()
-        && collection
-            .value
-            .iter()
-            .zip(expected)
-            .all(|(listed, written)| {
-                listed.id.eq_ignore_ascii_case(&written.size)
-                    && listed.media_etag == written.etag
-                    && fs::metadata(dir.join(format!("{}.jpg", written.size)))
-                        .is_ok_and(|meta| meta.is_file() && meta.len() == written.bytes)
-            })
 }
 
 /// The name of the output a leftover `.tmp-<name>-<pid>` or `.old-<name>-<pid>` belonged to.
@@ -151,48 +119,43 @@ pub fn clean_leftovers(
     Ok(removed)
 }
 
-/// Removes the output directories (those holding a `photos.json`) of this shard whose key is
-/// not in `keep`: one level deep, or at any depth when `recursive`. Each is renamed aside
-/// first, so no half-deleted directory is ever visible. Returns the keys removed.
-pub fn prune(
-    out_dir: &Path,
-    keep: &HashSet<String>,
-    recursive: bool,
-    shard: Option<Shard>,
-) -> Result<Vec<String>> {
-    let mut pruned = Vec::new();
+/// The output directories (those holding a `photos.json`), relative to `out_dir`: one level
+/// deep, or at any depth when `recursive`. Hidden names (the run's own temporary folders)
+/// are left out.
+pub fn output_dirs(out_dir: &Path, recursive: bool) -> Result<Vec<String>> {
+    let mut found = Vec::new();
     let mut pending = vec![String::new()];
     while let Some(prefix) = pending.pop() {
         let dir = out_dir.join(&prefix);
         let entries =
             fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
-        let mut subdirs = Vec::new();
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.starts_with('.') || !entry.file_type().is_ok_and(|t| t.is_dir()) {
                 continue;
             }
-            subdirs.push(name);
-        }
-        subdirs.sort();
-        for name in subdirs {
             let key = format!("{prefix}{name}");
-            let path = out_dir.join(&key);
-            let is_output = path.join("photos.json").is_file();
-            let mine = shard.is_none_or(|shard| shard.contains(&key));
-            if is_output && mine && !keep.contains(&key) {
-                let aside = dir.join(format!("{OLD_PREFIX}{name}-{}", std::process::id()));
-                fs::rename(&path, &aside)
-                    .and_then(|()| fs::remove_dir_all(&aside))
-                    .with_context(|| format!("cannot remove {}", path.display()))?;
-                pruned.push(key);
-            } else if recursive {
+            if out_dir.join(&key).join("photos.json").is_file() {
+                found.push(key.clone());
+            }
+            if recursive {
                 pending.push(format!("{key}/"));
             }
         }
     }
-    pruned.sort();
-    Ok(pruned)
+    found.sort();
+    Ok(found)
+}
+
+/// Removes the output directory `key`, renamed aside first so that no half-deleted directory
+/// is ever visible.
+pub fn remove(out_dir: &Path, key: &str) -> Result<()> {
+    let (parent, name) = split_key(out_dir, key);
+    let path = parent.join(&name);
+    let aside = parent.join(format!("{OLD_PREFIX}{name}-{}", std::process::id()));
+    fs::rename(&path, &aside)
+        .and_then(|()| fs::remove_dir_all(&aside))
+        .with_context(|| format!("cannot remove {}", path.display()))
 }
 
 #[cfg(test)]

@@ -33,12 +33,15 @@ pub(super) enum Progress {
         start: Instant,
         done: u64,
         total: u64,
+        /// Whether the listing is complete, so that `total` is.
+        listed: bool,
     },
     Quiet,
 }
 
 impl Progress {
-    pub(super) fn new(mode: ProgressMode, total: u64) -> Progress {
+    /// Progress over inputs still being listed: see [`listed`](Progress::listed).
+    pub(super) fn new(mode: ProgressMode) -> Progress {
         let mode = match mode {
             ProgressMode::Auto if std::io::stderr().is_terminal() => ProgressMode::Bar,
             ProgressMode::Auto => ProgressMode::Lines {
@@ -48,7 +51,7 @@ impl Progress {
         };
         match mode {
             ProgressMode::Bar => {
-                let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+                let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
                 bar.set_style(
                     ProgressStyle::with_template(
                         "{elapsed_precise} [{wide_bar}] {pos}/{len} photos, {per_sec}, ETA {eta}",
@@ -61,13 +64,13 @@ impl Progress {
             }
             ProgressMode::Lines { every } => {
                 let now = Instant::now();
-                eprintln!("precompute: {total} inputs");
                 Progress::Lines {
                     every,
                     last: now,
                     start: now,
                     done: 0,
-                    total,
+                    total: 0,
+                    listed: false,
                 }
             }
             ProgressMode::Quiet | ProgressMode::Auto => Progress::Quiet,
@@ -79,6 +82,23 @@ impl Progress {
         match self {
             Progress::Lines { every, .. } => (*every).min(Duration::from_millis(500)),
             _ => Duration::from_millis(500),
+        }
+    }
+
+    /// Counts `n` more inputs found by the listing.
+    pub(super) fn listed(&mut self, n: u64) {
+        match self {
+            Progress::Bar(bar) => bar.inc_length(n),
+            Progress::Lines { total, .. } => *total += n,
+            Progress::Quiet => {}
+        }
+    }
+
+    /// Notes that the listing is complete (its line says how many inputs there are).
+    pub(super) fn listing_done(&mut self) {
+        if let Progress::Lines { total, listed, .. } = self {
+            *listed = true;
+            eprintln!("precompute: {total} inputs");
         }
     }
 
@@ -120,9 +140,18 @@ impl Progress {
 
     fn line(&self, end: bool) {
         if let Progress::Lines {
-            start, done, total, ..
+            start,
+            done,
+            total,
+            listed,
+            ..
         } = self
         {
+            if !*listed {
+                let rate = per_second(*done, start.elapsed());
+                eprintln!("precompute: {done}/{total}+ (listing), {rate:.1} photos/s");
+                return;
+            }
             let elapsed = start.elapsed();
             let rate = per_second(*done, elapsed);
             let percent = if *total == 0 {
@@ -191,8 +220,8 @@ pub struct Summary {
     pub pruned: Vec<String>,
     /// Wall-clock time of the run.
     pub elapsed: Duration,
-    /// Where the manifest was written.
-    pub manifest: std::path::PathBuf,
+    /// Where the manifest was written (a path, or an object store URL).
+    pub manifest: String,
 }
 
 impl Summary {
@@ -262,7 +291,7 @@ impl Summary {
         if !self.pruned.is_empty() {
             let _ = writeln!(text, "  pruned              {:>7}", self.pruned.len());
         }
-        let _ = writeln!(text, "manifest: {}", self.manifest.display());
+        let _ = writeln!(text, "manifest: {}", self.manifest);
         text
     }
 }

@@ -1,27 +1,32 @@
-//! Which inputs a run takes: listing `IN_DIR`, naming each input's output, sharding.
+//! Which inputs a run takes: naming each input's output, grouping the inputs that want one
+//! output folder as the listing streams by, sharding.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
+use std::time::SystemTime;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Result};
 
-/// One file found in `IN_DIR`.
+/// One file (or object) found in `IN`.
 #[derive(Debug, Clone)]
 pub struct Input {
-    /// Where to read it.
-    pub path: PathBuf,
-    /// Its path relative to `IN_DIR`, with `/` separators: the name the manifest uses.
+    /// Its path relative to `IN`, with `/` separators: the name the manifest uses.
     pub rel: String,
+    /// Its length in bytes, as listed.
+    pub size: u64,
+    /// Its modification time, as listed.
+    pub modified: Option<SystemTime>,
+    /// The store's version tag of its content (an object store's ETag), as listed.
+    pub etag: Option<String>,
 }
 
 /// Every input whose output directory is the same: normally one file, several when
-/// `a.jpg` and `a.png` both want `OUT_DIR/a`.
+/// `a.jpg` and `a.png` both want `OUT/a`.
 #[derive(Debug, Clone)]
 pub struct Group {
-    /// The output directory relative to `OUT_DIR`: the relative path without its extension.
+    /// The output directory relative to `OUT`: the relative path without its extension.
     pub key: String,
     /// The inputs, sorted by relative path.
     pub inputs: Vec<Input>,
@@ -104,83 +109,97 @@ fn reserved(key: &str) -> bool {
     key.starts_with("manifest") && key.ends_with(".jsonl") && !key.contains('/')
 }
 
-/// Lists the files of `in_dir` (and, when `recursive`, of its subdirectories), sorted by
-/// relative path.
+/// Gathers a listing sorted by relative path into [`Group`]s, keeping only those of one
+/// shard, while the listing streams by: a group is handed on as soon as no later input can
+/// join it, so only the groups whose key is a prefix of the latest input are held.
 ///
-/// Names starting with `.` are left out (`.DS_Store`, `._photo.jpg`, editors' temp files), so
-/// no output directory ever starts with `.`, the prefix of the run's own temporary names.
-/// Symbolic links to files are followed; links to directories are not, so a link loop cannot
-/// trap the walk. `skip_dir`, when the walk meets it (an `OUT_DIR` inside `IN_DIR`), is left
-/// out.
-///
-/// # Errors
-///
-/// When `in_dir` or one of its subdirectories cannot be read.
-pub fn list(in_dir: &Path, recursive: bool, skip_dir: Option<&Path>) -> Result<Vec<Input>> {
-    let mut inputs = Vec::new();
-    let mut pending = vec![(in_dir.to_path_buf(), String::new())];
-    while let Some((dir, prefix)) = pending.pop() {
-        let entries = fs::read_dir(&dir)
-            .with_context(|| format!("cannot read directory {}", dir.display()))?;
-        for entry in entries {
-            let entry =
-                entry.with_context(|| format!("cannot read directory {}", dir.display()))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                continue;
-            }
-            let path = entry.path();
-            let rel = format!("{prefix}{name}");
-            let file_type = entry
-                .file_type()
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            if file_type.is_dir() {
-                let skip = skip_dir.is_some_and(|skip| {
-                    fs::canonicalize(&path).is_ok_and(|canonical| canonical == skip)
-                });
-                if recursive && !skip {
-                    pending.push((path, format!("{rel}/")));
-                }
-            } else if file_type.is_file()
-                || (file_type.is_symlink() && fs::metadata(&path).is_ok_and(|m| m.is_file()))
-            {
-                inputs.push(Input { path, rel });
-            }
-        }
-    }
-    inputs.sort_by(|a, b| a.rel.cmp(&b.rel));
-    Ok(inputs)
+/// Every input with the key `K` has a relative path starting with `K` (the key is the path
+/// without its extension), and so does every input nested in a folder `K/`. In byte order
+/// those paths are contiguous: once an input arrives that does not start with `K`, the
+/// group `K` is complete, clash included.
+pub struct Grouper {
+    pending: BTreeMap<String, Group>,
+    last: Option<String>,
+    shard: Option<Shard>,
 }
 
-/// Gathers `inputs` by output directory, keeping only the groups of `shard`, sorted by key.
-pub fn group(inputs: Vec<Input>, shard: Option<Shard>) -> Vec<Group> {
-    let mut by_key: BTreeMap<String, Vec<Input>> = BTreeMap::new();
-    for input in inputs {
-        by_key.entry(key_of(&input.rel)).or_default().push(input);
-    }
-    let clash_of = |key: &str| -> Option<String> {
-        if reserved(key) {
-            return Some(format!(
-                "the output name {key} is reserved for the manifest"
-            ));
+impl Grouper {
+    /// A grouper that hands on the groups of `shard` (or all).
+    pub fn new(shard: Option<Shard>) -> Grouper {
+        Grouper {
+            pending: BTreeMap::new(),
+            last: None,
+            shard,
         }
-        let inside = format!("{key}/");
-        let nested = by_key
-            .range(inside.clone()..)
-            .next()
-            .filter(|(other, _)| other.starts_with(&inside))?;
-        Some(format!(
-            "its output directory {key}/ would also hold the outputs of {}",
-            nested.1[0].rel
-        ))
-    };
-    let clashes: Vec<Option<String>> = by_key.keys().map(|key| clash_of(key)).collect();
-    by_key
-        .into_iter()
-        .zip(clashes)
-        .filter(|((key, _), _)| shard.is_none_or(|shard| shard.contains(key)))
-        .map(|((key, inputs), clash)| Group { key, inputs, clash })
-        .collect()
+    }
+
+    /// Takes the next input of the listing, and hands `done` the groups it completes.
+    ///
+    /// # Errors
+    ///
+    /// When the listing is not in ascending byte order (the grouping would be wrong), or
+    /// when `done` fails.
+    pub fn push(&mut self, input: Input, done: &mut dyn FnMut(Group) -> Result<()>) -> Result<()> {
+        if let Some(last) = &self.last {
+            if input.rel.as_str() <= last.as_str() {
+                bail!(
+                    "the listing is not in ascending order ({} after {last})",
+                    input.rel
+                );
+            }
+        }
+        let finished: Vec<String> = self
+            .pending
+            .keys()
+            .filter(|key| !input.rel.starts_with(key.as_str()))
+            .cloned()
+            .collect();
+        for key in finished {
+            let group = self.pending.remove(&key).expect("a pending key");
+            self.hand_on(group, done)?;
+        }
+        for (key, group) in &mut self.pending {
+            let nested = input
+                .rel
+                .strip_prefix(key.as_str())
+                .is_some_and(|rest| rest.starts_with('/'));
+            if nested && group.clash.is_none() {
+                group.clash = Some(format!(
+                    "its output directory {key}/ would also hold the outputs of {}",
+                    input.rel
+                ));
+            }
+        }
+        self.last = Some(input.rel.clone());
+        let key = key_of(&input.rel);
+        let group = self.pending.entry(key.clone()).or_insert_with(|| Group {
+            clash: reserved(&key)
+                .then(|| format!("the output name {key} is reserved for the manifest")),
+            key,
+            inputs: Vec::new(),
+        });
+        group.inputs.push(input);
+        Ok(())
+    }
+
+    /// Hands on the groups still held, at the end of the listing.
+    ///
+    /// # Errors
+    ///
+    /// When `done` fails.
+    pub fn finish(mut self, done: &mut dyn FnMut(Group) -> Result<()>) -> Result<()> {
+        for group in std::mem::take(&mut self.pending).into_values() {
+            self.hand_on(group, done)?;
+        }
+        Ok(())
+    }
+
+    fn hand_on(&self, group: Group, done: &mut dyn FnMut(Group) -> Result<()>) -> Result<()> {
+        if self.shard.is_none_or(|shard| shard.contains(&group.key)) {
+            done(group)?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -216,12 +235,34 @@ mod tests {
         assert_eq!(fnv1a64(b"foobar"), 0x8594_4171_f739_67e8);
     }
 
+    /// Every group of `inputs` (sorted here), sorted by key.
+    fn group(mut inputs: Vec<Input>, shard: Option<Shard>) -> Vec<Group> {
+        inputs.sort_by(|a, b| a.rel.cmp(&b.rel));
+        let mut grouper = Grouper::new(shard);
+        let mut groups = Vec::new();
+        let mut done = |group| {
+            groups.push(group);
+            Ok(())
+        };
+        for input in inputs {
+            grouper.push(input, &mut done).unwrap();
+        }
+        grouper.finish(&mut done).unwrap();
+        groups.sort_by(|a: &Group, b| a.key.cmp(&b.key));
+        groups
+    }
+
+    fn input(rel: &str) -> Input {
+        Input {
+            rel: rel.to_owned(),
+            size: 0,
+            modified: None,
+            etag: None,
+        }
+    }
+
     #[test]
     fn groups_flag_shared_and_nested_outputs() {
-        let input = |rel: &str| Input {
-            path: PathBuf::from(rel),
-            rel: rel.to_owned(),
-        };
         let groups = group(
             vec![
                 input("a.jpg"),
@@ -240,5 +281,67 @@ mod tests {
         assert!(groups[2].clash.as_deref().unwrap().contains("team/bob.jpg"));
         assert!(groups[3].clash.is_none());
         assert!(groups[4].clash.is_none());
+    }
+
+    #[test]
+    fn streamed_groups_are_those_of_the_whole_listing() {
+        let rels = [
+            "a",
+            "a-b.jpg",
+            "a.b.png",
+            "a.jpg",
+            "a.png",
+            "a/x.jpg",
+            "a0.jpg",
+            "b.jpg",
+            "b/c.jpg",
+            "b/c/d.jpg",
+            "b/c.png",
+            "c/d/e.jpg",
+        ];
+        let groups = group(rels.iter().map(|r| input(r)).collect(), None);
+        let summary: Vec<(String, usize, bool)> = groups
+            .iter()
+            .map(|g| (g.key.clone(), g.inputs.len(), g.clash.is_some()))
+            .collect();
+        let expected = [
+            ("a", 3, true),
+            ("a-b", 1, false),
+            ("a.b", 1, false),
+            ("a/x", 1, false),
+            ("a0", 1, false),
+            ("b", 1, true),
+            ("b/c", 2, true),
+            ("b/c/d", 1, false),
+            ("c/d/e", 1, false),
+        ];
+        let expected: Vec<(String, usize, bool)> = expected
+            .iter()
+            .map(|(k, n, c)| ((*k).to_owned(), *n, *c))
+            .collect();
+        assert_eq!(summary, expected);
+        // Each shard's groups are a part of these, and the parts cover them once.
+        let mut keys: Vec<String> = (1..=3)
+            .flat_map(|index| {
+                group(
+                    rels.iter().map(|r| input(r)).collect(),
+                    Some(Shard { index, count: 3 }),
+                )
+            })
+            .map(|g| g.key)
+            .collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            expected.iter().map(|e| e.0.clone()).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_listing_out_of_order_is_an_error() {
+        let mut grouper = Grouper::new(None);
+        let mut done = |_| Ok(());
+        grouper.push(input("b.jpg"), &mut done).unwrap();
+        assert!(grouper.push(input("a.jpg"), &mut done).is_err());
     }
 }
