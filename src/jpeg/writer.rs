@@ -14,6 +14,7 @@ use super::fdct::{fdct, Block, AAN_SCALE};
 use super::huffman::HuffmanCode;
 use super::markers::{APP0, DHT, DQT, EOI, SOF0, SOI, SOS};
 use super::tables::NATURAL;
+use super::trellis::Search;
 use crate::planes::Ycc;
 
 /// Annex K's luma and chroma quantisation tables (natural order), for quality 50.
@@ -28,17 +29,106 @@ const CHROMA_TABLE: [u16; 64] = [
     99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
 ];
 
-/// Encodes `ycc` (4:4:4 or 4:2:0, sides 1..=65535, consistent) as a baseline JFIF JPEG at
-/// `quality` (1..=100, as libjpeg scales the standard tables) with optimised Huffman tables.
-pub(crate) fn encode(ycc: &Ycc, quality: u8) -> Vec<u8> {
+/// The quantisation tables of quality 50 that [`Settings::tables`] names, luma and chroma
+/// (natural order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tables {
+    /// Annex K's, as libjpeg and most encoders use them.
+    AnnexK,
+    /// N. Robidoux's (mozjpeg's default), one table for luma and chroma: finer low frequencies,
+    /// coarser high ones.
+    Robidoux,
+}
+
+/// N. Robidoux's table, mozjpeg's default for both luma and chroma (natural order).
+const ROBIDOUX_TABLE: [u16; 64] = [
+    16, 16, 16, 18, 25, 37, 56, 85, 16, 17, 20, 27, 34, 40, 53, 75, 16, 20, 24, 31, 43, 62, 91,
+    135, 18, 27, 31, 40, 53, 74, 106, 156, 25, 34, 43, 53, 69, 94, 131, 189, 37, 40, 62, 74, 94,
+    124, 169, 238, 56, 53, 91, 106, 131, 169, 226, 311, 85, 75, 135, 156, 189, 238, 311, 418,
+];
+
+impl Tables {
+    /// The luma and chroma tables of quality 50.
+    fn base(self) -> [&'static [u16; 64]; 2] {
+        match self {
+            Tables::AnnexK => [&LUMA_TABLE, &CHROMA_TABLE],
+            Tables::Robidoux => [&ROBIDOUX_TABLE, &ROBIDOUX_TABLE],
+        }
+    }
+}
+
+/// How a rendition is quantised.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    /// The quality the luma table is scaled for, 1..=100, as libjpeg scales it.
+    pub luma_quality: u8,
+    /// The same for the chroma table.
+    pub chroma_quality: u8,
+    /// The tables scaled.
+    pub tables: Tables,
+
+    /// How far below a half step an AC coefficient's fraction must reach to be rounded up: 0
+    /// rounds to nearest, 0.2 rounds 2.69 down to 2 and 0.69 to 0 (ignored with `trellis`).
+    pub dead_zone: f32,
+    /// When set, each block's AC coefficients are chosen by a rate-distortion search
+    /// ([`trellis`]) with this weight of distortion against bits, instead of rounded.
+    pub trellis: Option<Lambda>,
+}
+
+impl Settings {
+    /// Annex K's tables at `quality` for both, each coefficient rounded: libjpeg's output.
+    pub fn rounded(quality: u8) -> Settings {
+        Settings {
+            luma_quality: quality,
+            chroma_quality: quality,
+            tables: Tables::AnnexK,
+            dead_zone: 0.0,
+            trellis: None,
+        }
+    }
+}
+
+/// The weight of a block's squared quantisation error against its bits, mozjpeg's: λ =
+/// 2^`scale1` / (2^`scale2` + the block's mean AC energy). A busy block, whose errors its own
+/// texture masks, pays less for them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Lambda {
+    /// The base-2 logarithm of the numerator.
+    pub scale1: f32,
+    /// The base-2 logarithm of the energy at which λ is half its value for a flat block.
+    pub scale2: f32,
+}
+
+impl Lambda {
+    /// mozjpeg's defaults.
+    pub const MOZJPEG: Lambda = Lambda {
+        scale1: 14.75,
+        scale2: 16.5,
+    };
+}
+
+/// Encodes `ycc` (4:4:4 or 4:2:0, sides 1..=65535, consistent) as a baseline JFIF JPEG with
+/// optimised Huffman tables, quantised as `settings` say.
+pub(crate) fn encode(ycc: &Ycc, settings: &Settings) -> Vec<u8> {
     debug_assert!(ycc.is_consistent());
     debug_assert!(matches!(ycc.subsampling, (1, 1) | (2, 2)));
+    let [luma, chroma] = settings.tables.base();
     let tables = [
-        quant_table(&LUMA_TABLE, quality),
-        quant_table(&CHROMA_TABLE, quality),
+        quant_table(luma, settings.luma_quality),
+        quant_table(chroma, settings.chroma_quality),
     ];
     let divisors = tables.map(|table| divisors(&table));
-    let tokens = tokenize(ycc, &divisors);
+    let search = settings
+        .trellis
+        .map(|lambda| [0, 1].map(|table| Search::new(&tables[table], table, lambda)));
+    let offsets: [f32; 64] = std::array::from_fn(|k| {
+        if k == 0 {
+            0.5
+        } else {
+            0.5 - settings.dead_zone
+        }
+    });
+    let tokens = tokenize(ycc, &divisors, &offsets, search.as_ref());
     let codes = tokens.counts.map(|counts| HuffmanCode::optimal(&counts));
 
     let mut out = Vec::new();
@@ -90,7 +180,13 @@ struct Tokens {
 }
 
 /// Quantises and tokenises every block of `ycc`, MCU by MCU as the scan holds them.
-fn tokenize(ycc: &Ycc, divisors: &[[f32; 64]; 2]) -> Tokens {
+fn tokenize(
+    ycc: &Ycc,
+    divisors: &[[f32; 64]; 2],
+    offsets: &[f32; 64],
+    search: Option<&[Search; 2]>,
+) -> Tokens {
+    let dead_zone = offsets[1] != 0.5;
     let mut tokens = Tokens {
         tokens: Vec::new(),
         counts: [[0; 256]; TABLES],
@@ -125,7 +221,12 @@ fn tokenize(ycc: &Ycc, divisors: &[[f32; 64]; 2]) -> Tokens {
                     for block_x in 0..blocks {
                         let x = (mcu_x * blocks + block_x) * 8;
                         let y = (mcu_y * blocks + block_y) * 8;
-                        let coefficients = quantize(&fdct(&plane.block(x, y)), &divisors[table]);
+                        let dct = fdct(&plane.block(x, y));
+                        let coefficients = match search {
+                            None if dead_zone => truncate(&scaled(&dct, &divisors[table]), offsets),
+                            None => quantize(&dct, &divisors[table]),
+                            Some(search) => search[table].block(&scaled(&dct, &divisors[table])),
+                        };
                         let prediction = &mut predictions[component];
                         tokens.block(&coefficients, prediction, table);
                     }
@@ -182,6 +283,30 @@ fn quantize(dct: &Block, divisors: &[f32; 64]) -> [i16; 64] {
     }
     let transposed = &*TRANSPOSED_OF_ZIGZAG;
     std::array::from_fn(|k| quantized[usize::from(transposed[k])] as i16)
+}
+
+/// The coefficients of a transposed DCT output in quantisation steps, in zigzag order, not
+/// rounded: what [`Search::block`] chooses the levels for.
+#[inline]
+fn scaled(dct: &Block, divisors: &[f32; 64]) -> [f32; 64] {
+    let mut scaled = [0f32; 64];
+    for ((out, &value), &divisor) in scaled.iter_mut().zip(dct.as_flattened()).zip(divisors) {
+        *out = value * divisor;
+    }
+    let transposed = &*TRANSPOSED_OF_ZIGZAG;
+    std::array::from_fn(|k| scaled[usize::from(transposed[k])])
+}
+
+/// `scaled` coefficients (zigzag order) rounded toward zero after adding `offsets` to their
+/// magnitudes: 0.5 rounds to nearest, less leaves a dead zone.
+#[inline]
+fn truncate(scaled: &[f32; 64], offsets: &[f32; 64]) -> [i16; 64] {
+    let mut levels = [0i16; 64];
+    for ((level, &value), &offset) in levels.iter_mut().zip(scaled).zip(offsets) {
+        let magnitude = (value.abs() + offset) as i16;
+        *level = if value < 0.0 { -magnitude } else { magnitude };
+    }
+    levels
 }
 
 impl Tokens {
@@ -426,7 +551,7 @@ mod tests {
             for (ycc, layout) in [(&full, "4:4:4"), (&half, "4:2:0")] {
                 let mut previous = f64::INFINITY;
                 for quality in [50, 85, 100] {
-                    let jpeg = encode(ycc, quality);
+                    let jpeg = encode(ycc, &Settings::rounded(quality));
                     let (width, height, decoded) = decode_rgb(&jpeg);
                     assert_eq!((u32::from(width), u32::from(height)), (side, side));
                     let error = mean_difference(&decoded, &rgb);
@@ -452,7 +577,7 @@ mod tests {
     fn planes_come_back_at_quality_100() {
         let (rgb, _) = picture(200);
         let ycc = ycc_of(&rgb, 200, true);
-        let jpeg = encode(&ycc, 100);
+        let jpeg = encode(&ycc, &Settings::rounded(100));
         let decoded = crate::jpeg::decode_planes(&jpeg, 8, (200, 200)).expect("planes");
         assert_eq!(decoded.subsampling, (2, 2));
         assert!(mean_difference(&decoded.y, &ycc.y) < 0.6);
@@ -465,7 +590,7 @@ mod tests {
     fn as_small_and_as_close_as_jpeg_encoder() {
         let side = 256u16;
         let (rgb, ycc) = picture(u32::from(side));
-        let ours = encode(&ycc, 85);
+        let ours = encode(&ycc, &Settings::rounded(85));
         let mut theirs = Vec::new();
         let mut encoder = jpeg_encoder::Encoder::new(&mut theirs, 85);
         encoder.set_optimized_huffman_tables(true);
@@ -496,7 +621,7 @@ mod tests {
     #[test]
     fn nothing_but_what_a_decoder_needs() {
         let (_, ycc) = picture(64);
-        let jpeg = encode(&ycc, 85);
+        let jpeg = encode(&ycc, &Settings::rounded(85));
         let mut markers = Vec::new();
         let mut at = 2;
         while jpeg[at] == 0xFF && jpeg[at + 1] != 0xDA {

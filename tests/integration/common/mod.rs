@@ -187,7 +187,54 @@ pub fn decode_rendition(bytes: &[u8], side: u32) -> RgbImage {
         (side, side),
         "the image crate reads the {side}x{side} rendition at another size"
     );
+    let reference = decode_with_djpeg(bytes);
+    assert_eq!(
+        reference.dimensions(),
+        (side, side),
+        "djpeg reads the {side}x{side} rendition at another size"
+    );
+    // The decoders' inverse DCTs and chroma upsampling round differently, by a level or so.
+    let apart = mean_abs_diff(&trusted, &reference);
+    assert!(
+        apart < 1.5,
+        "djpeg and jpeg-decoder are {apart} levels apart"
+    );
     trusted
+}
+
+/// Decodes a JPEG with libjpeg-turbo's `djpeg` (Debian's libjpeg-turbo-progs), as browsers'
+/// libjpeg-turbo would.
+pub fn decode_with_djpeg(bytes: &[u8]) -> RgbImage {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("djpeg")
+        .args(["-ppm"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("djpeg runs (apt-get install libjpeg-turbo-progs)");
+    let mut stdin = child.stdin.take().expect("piped");
+    let input = bytes.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output().expect("djpeg finishes");
+    writer
+        .join()
+        .expect("writer")
+        .expect("djpeg takes the file");
+    assert!(
+        output.status.success() && output.stderr.is_empty(),
+        "djpeg: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // A binary PPM as djpeg writes it: "P6\n<width> <height>\n255\n", then the pixels.
+    let mut fields = output.stdout.splitn(5, |b| b.is_ascii_whitespace());
+    let mut field = || std::str::from_utf8(fields.next().expect("a PPM header")).unwrap();
+    assert_eq!(field(), "P6", "djpeg writes a binary PPM");
+    let (width, height) = (field().parse().unwrap(), field().parse().unwrap());
+    assert_eq!(field(), "255");
+    let pixels = fields.next().expect("pixels").to_vec();
+    RgbImage::from_raw(width, height, pixels).expect("width x height pixels")
 }
 
 // ---------------------------------------------------------------------------------------------
