@@ -54,10 +54,12 @@ pub(crate) fn encode_jpeg(pixels: &Pixels, quality: u8) -> Result<Vec<u8>, Error
 pub(crate) fn settings(side: u32, quality: u8) -> Settings {
     let quality = i32::from(quality.clamp(1, 100));
     let offset = |by: i32| (quality + by).clamp(1, 100) as u8;
-    let (tables, luma, chroma) = match side {
-        ..=FULL_CHROMA_MAX_SIDE => (Tables::AnnexK, 1, -5),
-        ..=360 => (Tables::Robidoux, 3, -7),
-        _ => (Tables::Robidoux, 4, -7),
+    let (tables, luma, chroma) = if side <= FULL_CHROMA_MAX_SIDE {
+        (Tables::AnnexK, 1, -5)
+    } else if side <= 360 {
+        (Tables::Robidoux, 3, -7)
+    } else {
+        (Tables::Robidoux, 4, -7)
     };
     Settings {
         luma_quality: offset(luma),
