@@ -129,7 +129,7 @@ fn ingest_panicking(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<PhotoSe
 }
 
 /// The placeholder served to users without a photo: a Rendition of size "1x1", content type
-/// "image/gif", the empty ETag '""', and the bytes of a constant 1x1 transparent GIF.
+/// "image/gif", the empty ETag '', and the bytes of a constant 1x1 transparent GIF.
 #[pyfunction]
 fn placeholder(py: Python<'_>) -> PyResult<Rendition> {
     Rendition::placeholder(py)

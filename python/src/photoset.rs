@@ -179,7 +179,7 @@ impl Rendition {
     }
 
     /// The strong ETag of the bytes, quotes included, as it goes in an HTTP ETag header:
-    /// '"BA09D118"' (the CRC-32 of the bytes); the placeholder's is the empty tag '""'.
+    /// '"BA09D118"' (the CRC-32 of the bytes); the placeholder's is empty, '' (SPEC §3).
     #[getter]
     fn etag(&self) -> &str {
         &self.etag

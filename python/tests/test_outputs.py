@@ -160,7 +160,7 @@ def test_the_placeholder_is_the_commands(userphoto_bin: Path, tmp_path: Path) ->
     assert placeholder.metadata() == json.loads(run.stdout)
     assert (placeholder.size, placeholder.width, placeholder.height) == ("1x1", 1, 1)
     assert placeholder.content_type == "image/gif"
-    assert placeholder.etag == '""'
+    assert placeholder.etag == ""
     assert placeholder.data.startswith(b"GIF89a")
 
 

@@ -138,7 +138,7 @@ class Rendition:
     @property
     def etag(self) -> str:
         """The strong ETag of the bytes, quotes included, as it goes in an HTTP ETag header:
-        '"BA09D118"' (the CRC-32 of the bytes); the placeholder's is the empty tag '""'."""
+        '"BA09D118"' (the CRC-32 of the bytes); the placeholder's is empty, ''."""
     @property
     def content_type(self) -> str:
         """"image/jpeg" ("image/gif" for the placeholder)."""
@@ -207,7 +207,7 @@ def ingest(
 
 def placeholder() -> Rendition:
     """The placeholder served to users without a photo: a Rendition of size "1x1", content
-    type "image/gif", the empty ETag '""', and the bytes of a constant 1x1 transparent GIF."""
+    type "image/gif", the empty ETag '', and the bytes of a constant 1x1 transparent GIF."""
 
 def keep_freed_memory() -> None:
     """Makes glibc's allocator keep the memory a photo frees for the next photo, instead of
