@@ -354,10 +354,13 @@ async fn answer(id: &str, response: Response) -> (u16, Value) {
         .is_some_and(|v| v.starts_with("application/json"));
     let mut out = json!({ "id": id, "status": status, "headers": headers });
     if !bytes.is_empty() {
-        out["body"] = match serde_json::from_slice::<Value>(&bytes) {
-            Ok(value) if json => value,
-            _ => Value::from(base64::engine::general_purpose::STANDARD.encode(&bytes)),
-        };
+        // Only a JSON answer is parsed; a photo's bytes go straight to base64.
+        let parsed = json
+            .then(|| serde_json::from_slice::<Value>(&bytes).ok())
+            .flatten();
+        out["body"] = parsed.unwrap_or_else(|| {
+            Value::from(base64::engine::general_purpose::STANDARD.encode(&bytes))
+        });
     }
     (status, out)
 }
