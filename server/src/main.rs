@@ -300,18 +300,23 @@ fn rerender(store: &StoreArgs, quality: u8, jobs: Option<usize>) -> anyhow::Resu
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     let summary = runtime.block_on(async {
         let store = Arc::new(PhotoStore::new(open_store(store)?));
-        userphoto_server::rerender::rerender(store, &options, jobs, |user, outcome, done, total| {
-            eprintln!("[{done}/{total}] {user}: {}", describe(outcome));
-        })
+        userphoto_server::rerender::rerender(
+            store,
+            &options,
+            jobs,
+            |owner, outcome, done, total| {
+                eprintln!("[{done}/{total}] {owner}: {}", describe(outcome));
+            },
+        )
         .await
         .context("listing the stored photos")
     })?;
-    for user in summary.without_original() {
-        eprintln!("left as it is (stored before originals were kept): {user}");
+    for owner in summary.without_original() {
+        eprintln!("left as it is (stored before originals were kept): {owner}");
     }
     let mut failed = 0;
-    for (user, why) in summary.failures() {
-        eprintln!("failed: {user}: {why}");
+    for (owner, why) in summary.failures() {
+        eprintln!("failed: {owner}: {why}");
         failed += 1;
     }
     println!("{summary}");

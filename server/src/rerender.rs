@@ -1,21 +1,22 @@
 //! Rendering stored photos again from their originals, after the pipeline or the options
 //! changed (`userphoto-server rerender`).
 //!
-//! A user's set is out of date when the [`RenderOptions`] it records are not those of the
-//! options given and this build. Its original is rendered again and the new set replaces the
-//! old one with the same pointer swap as an upload ([`PhotoStore::replace_if_current`]), so
-//! readers never see a mix, and an upload that lands meanwhile wins. Each user is done on its
-//! own, so a run that is stopped leaves every photo whole, and the next run takes up the users
-//! still out of date; one run beside live servers is safe.
+//! A stored set (a user's or a group's) is out of date when the [`RenderOptions`] it records
+//! are not those of the options given and this build. Its original is rendered again and the
+//! new set replaces the old one with the same pointer swap as an upload
+//! ([`PhotoStore::replace_if_current`]), so readers never see a mix, and an upload that lands
+//! meanwhile wins. Each photo is done on its own, so a run that is stopped leaves every photo
+//! whole, and the next run takes up the ones still out of date; one run beside live servers is
+//! safe.
 
 use std::sync::Arc;
 
 use futures_util::StreamExt;
 use userphoto::{Options, RenderOptions};
 
-use crate::store::{PhotoStore, StoreError};
+use crate::store::{Owner, PhotoStore, StoreError};
 
-/// What became of one user's photo.
+/// What became of one owner's photo.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Rendered again and swapped in.
@@ -32,35 +33,36 @@ pub enum Outcome {
     Failed(String),
 }
 
-/// The outcome of a run, user by user.
+/// The outcome of a run, photo by photo.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
-    /// Every user and what became of its photo, in the order they finished.
-    pub users: Vec<(String, Outcome)>,
+    /// Every owner (users, then groups, as listed) and what became of its photo, in the order
+    /// they finished.
+    pub photos: Vec<(Owner, Outcome)>,
 }
 
 impl Summary {
-    /// How many users had this outcome (compared by kind; any failure counts as a failure).
+    /// How many photos had this outcome (compared by kind; any failure counts as a failure).
     pub fn count(&self, kind: fn(&Outcome) -> bool) -> usize {
-        self.users.iter().filter(|(_, o)| kind(o)).count()
+        self.photos.iter().filter(|(_, o)| kind(o)).count()
     }
 
-    /// The users whose photo failed, with why.
-    pub fn failures(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.users
+    /// The owners whose photo failed, with why.
+    pub fn failures(&self) -> impl Iterator<Item = (&Owner, &str)> {
+        self.photos
             .iter()
-            .filter_map(|(user, outcome)| match outcome {
-                Outcome::Failed(why) => Some((user.as_str(), why.as_str())),
+            .filter_map(|(owner, outcome)| match outcome {
+                Outcome::Failed(why) => Some((owner, why.as_str())),
                 _ => None,
             })
     }
 
-    /// The users whose set has no original.
-    pub fn without_original(&self) -> impl Iterator<Item = &str> {
-        self.users
+    /// The owners whose set has no original.
+    pub fn without_original(&self) -> impl Iterator<Item = &Owner> {
+        self.photos
             .iter()
             .filter(|(_, o)| *o == Outcome::NoOriginal)
-            .map(|(user, _)| user.as_str())
+            .map(|(owner, _)| owner)
     }
 }
 
@@ -68,9 +70,9 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} users: {} rendered again, {} up to date, {} without an original (left as they are), \
+            "{} photos: {} rendered again, {} up to date, {} without an original (left as they are), \
              {} replaced by an upload meanwhile, {} without a photo, {} failed",
-            self.users.len(),
+            self.photos.len(),
             self.count(|o| *o == Outcome::Rendered),
             self.count(|o| *o == Outcome::UpToDate),
             self.count(|o| *o == Outcome::NoOriginal),
@@ -81,45 +83,50 @@ impl std::fmt::Display for Summary {
     }
 }
 
-/// Renders again, `jobs` users at a time, every photo in `store` not rendered with `options`
-/// by this build; `progress` hears of each user as it finishes, with the count done and the
-/// total.
+/// Renders again, `jobs` photos at a time, every photo in `store` (users' and groups') not
+/// rendered with `options` by this build; `progress` hears of each owner as it finishes, with
+/// the count done and the total.
 ///
 /// # Errors
 ///
-/// The store cannot list its users. A failure on one user is that user's outcome.
+/// The store cannot list its owners. A failure on one photo is that photo's outcome.
 pub async fn rerender(
     store: Arc<PhotoStore>,
     options: &Options,
     jobs: usize,
-    mut progress: impl FnMut(&str, &Outcome, usize, usize),
+    mut progress: impl FnMut(&Owner, &Outcome, usize, usize),
 ) -> Result<Summary, StoreError> {
-    let users = store.users().await?;
-    let total = users.len();
+    let owners = store.owners().await?;
+    let total = owners.len();
     let wanted = RenderOptions::of(options);
-    let mut outcomes = futures_util::stream::iter(users)
-        .map(|user| {
+    let mut outcomes = futures_util::stream::iter(owners)
+        .map(|owner| {
             let (store, options, wanted) = (store.clone(), options.clone(), wanted.clone());
             async move {
-                let outcome = one(&store, &user, options, wanted).await;
-                (user, outcome)
+                let outcome = one(&store, &owner, options, wanted).await;
+                (owner, outcome)
             }
         })
         .buffer_unordered(jobs.max(1));
     let mut summary = Summary::default();
-    while let Some((user, outcome)) = outcomes.next().await {
-        progress(&user, &outcome, summary.users.len() + 1, total);
-        summary.users.push((user, outcome));
+    while let Some((owner, outcome)) = outcomes.next().await {
+        progress(&owner, &outcome, summary.photos.len() + 1, total);
+        summary.photos.push((owner, outcome));
     }
     Ok(summary)
 }
 
-async fn one(store: &PhotoStore, user: &str, options: Options, wanted: RenderOptions) -> Outcome {
+async fn one(
+    store: &PhotoStore,
+    owner: &Owner,
+    options: Options,
+    wanted: RenderOptions,
+) -> Outcome {
     let failed = |e: &dyn std::fmt::Display| Outcome::Failed(e.to_string());
-    let (index, original) = match store.original(user).await {
+    let (index, original) = match store.original(owner).await {
         Ok(Some(found)) => found,
         Ok(None) => {
-            return match store.current(user).await {
+            return match store.current(owner).await {
                 Ok(Some(_)) => Outcome::NoOriginal,
                 Ok(None) => Outcome::NoPhoto,
                 Err(e) => failed(&e),
@@ -137,7 +144,7 @@ async fn one(store: &PhotoStore, user: &str, options: Options, wanted: RenderOpt
         Err(e) => return failed(&format!("rendering failed: {e}")),
     };
     match store
-        .replace_if_current(user, &index.set, &set, original, wanted)
+        .replace_if_current(owner, &index.set, &set, original, wanted)
         .await
     {
         Ok(Some(_)) => Outcome::Rendered,

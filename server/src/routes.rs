@@ -6,10 +6,10 @@
 //! | Outlook REST v2.0, beta (SPEC §7) | `/api/v2.0`, `/api/beta` |
 //! | Microsoft Graph v1.0, beta | `/v1.0`, `/beta` |
 //!
-//! Under each base: `me` or `users('{user}')` (Graph also `users/{user}`), then `photo`,
-//! `photo/$value`, `photos`, `photos('{size}')`, `photos('{size}')/$value` (Graph also
-//! `photos/{size}`). Keywords are matched case-insensitively and every segment is
-//! percent-decoded.
+//! Under each base: `me` or `users('{user}')` (Graph also `users/{user}`, and a group's photo
+//! under `groups('{id}')` or `groups/{id}`), then `photo`, `photo/$value`, `photos`,
+//! `photos('{size}')`, `photos('{size}')/$value` (Graph also `photos/{size}`). Keywords are
+//! matched case-insensitively and every segment is percent-decoded.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -28,7 +28,7 @@ use crate::error::ApiError;
 use crate::error_code::ErrorCode;
 use crate::metrics::Upload;
 use crate::odata::{literal, Collection, GraphPhoto, OutlookPhoto};
-use crate::store::{Held, Read, SetIndex};
+use crate::store::{Held, Owner, Read, SetIndex};
 use crate::App;
 
 /// The `Cache-Control` of photo bytes: clients may keep them but revalidate with the ETag,
@@ -86,6 +86,8 @@ pub enum Subject {
     Me,
     /// The user named in the path (percent-decoded, as written).
     User(String),
+    /// The group named in the path (percent-decoded, as written); Graph only.
+    Group(String),
 }
 
 /// Which resource of the photo.
@@ -125,6 +127,7 @@ impl Route {
         let subject = match self.subject {
             Subject::Me => "me",
             Subject::User(_) => "users/{id}",
+            Subject::Group(_) => "groups/{id}",
         };
         let resource = match self.resource {
             Resource::Photo { value: false } => "photo",
@@ -157,6 +160,12 @@ pub fn parse(path: &str) -> Option<Route> {
         Subject::User(key)
     } else if first.eq_ignore_ascii_case("users") {
         Subject::User(segments.next().filter(|s| !s.is_empty())?.to_owned())
+    } else if !api.is_graph() {
+        return None;
+    } else if let Some(key) = keyed(first, "groups") {
+        Subject::Group(key)
+    } else if first.eq_ignore_ascii_case("groups") {
+        Subject::Group(segments.next().filter(|s| !s.is_empty())?.to_owned())
     } else {
         return None;
     };
@@ -220,18 +229,22 @@ fn keyed(segment: &str, name: &str) -> Option<String> {
 ///
 /// 400 when it is empty, too long, or holds a slash, whitespace or control characters.
 pub fn normalize_user(user: &str) -> Result<String, ApiError> {
-    let user = user.trim().to_lowercase();
-    let valid = !user.is_empty()
-        && user.len() <= 320
-        && !user
+    normalize_key(user, "a user name")
+}
+
+/// A user name or group id as the store keys it: trimmed and lower-case (Graph's ids are
+/// GUIDs, which compare without case), or 400 naming `what` it is not.
+fn normalize_key(key: &str, what: &str) -> Result<String, ApiError> {
+    let key = key.trim().to_lowercase();
+    let valid = !key.is_empty()
+        && key.len() <= 320
+        && !key
             .chars()
             .any(|c| c == '/' || c == '\\' || c.is_whitespace() || c.is_control());
     if valid {
-        Ok(user)
+        Ok(key)
     } else {
-        Err(ApiError::bad_request(format!(
-            "{user:?} is not a user name"
-        )))
+        Err(ApiError::bad_request(format!("{key:?} is not {what}")))
     }
 }
 
@@ -274,10 +287,11 @@ async fn handle(app: &App, parts: &Parts, body: Body) -> Result<Response, ApiErr
     let route = parse(path).ok_or_else(|| ApiError::no_route(path))?;
     let principal = app.auth.authenticate(&parts.headers).await?;
     let target = match &route.subject {
-        Subject::Me => principal.me()?.to_owned(),
-        Subject::User(user) => normalize_user(user)?,
+        Subject::Me => Owner::User(principal.me()?.to_owned()),
+        Subject::User(user) => Owner::User(normalize_user(user)?),
+        Subject::Group(group) => Owner::Group(normalize_key(group, "a group id")?),
     };
-    tracing::debug!(principal = %principal.name(), target, "authorised");
+    tracing::debug!(principal = %principal.name(), %target, "authorised");
     let action = action(&parts.method, &route)?;
     let access = match action {
         Action::Read => Access::Read,
@@ -303,14 +317,14 @@ struct Urls {
     api: Api,
     /// `https://host/api/v2.0`.
     root: String,
-    /// `Me` or `Users('u')` in Outlook contexts, `users('u')` in Graph's.
+    /// `Me` or `Users('u')` in Outlook contexts, `users('u')` (or `groups('g')`) in Graph's.
     context_subject: String,
     /// `https://host/api/v2.0/Users('u')`.
     user_url: String,
 }
 
 impl Urls {
-    fn new(app: &App, parts: &Parts, route: &Route, target: &str) -> Urls {
+    fn new(app: &App, parts: &Parts, route: &Route, target: &Owner) -> Urls {
         let origin = match &app.config.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => {
@@ -324,11 +338,12 @@ impl Urls {
             }
         };
         let root = format!("{origin}{}", route.api.base());
-        let user = literal(target);
-        let context_subject = match (route.api.is_graph(), &route.subject) {
-            (true, _) => format!("users({user})"),
-            (false, Subject::Me) => "Me".to_owned(),
-            (false, Subject::User(_)) => format!("Users({user})"),
+        let user = literal(target.key());
+        let context_subject = match (route.api.is_graph(), target, &route.subject) {
+            (true, Owner::Group(_), _) => format!("groups({user})"),
+            (true, Owner::User(_), _) => format!("users({user})"),
+            (false, _, Subject::Me) => "Me".to_owned(),
+            (false, _, _) => format!("Users({user})"),
         };
         let user_url = format!("{root}/Users({user})");
         Urls {
@@ -406,19 +421,36 @@ fn parse_size(size: &str) -> Result<PhotoSize, ApiError> {
     size.parse().map_err(|_| ApiError::size_not_found(size))
 }
 
+/// Graph's answer for a photo that does not exist.
+fn image_not_found(target: &Owner) -> ApiError {
+    let whose = match target {
+        Owner::User(_) => "the user",
+        Owner::Group(_) => "the group",
+    };
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::IMAGE_NOT_FOUND,
+        format!("{whose} has no photo"),
+    )
+}
+
 async fn read(
     app: &App,
     route: &Route,
-    target: &str,
+    target: &Owner,
     urls: &Urls,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let storage = |e: object_store::Error| app.store_failed("read", &e);
+    // A group without a photo is 404 ImageNotFound on every route that names one photo; a
+    // user's keeps the placeholder's metadata and size errors its routes always had.
+    let group = matches!(target, Owner::Group(_));
     match &route.resource {
         Resource::Photo { value: false } => {
             let index = app.store.current(target).await.map_err(storage)?;
             let metadata = match index.as_deref().and_then(SetIndex::largest) {
                 Some(metadata) => metadata.clone(),
+                None if group => return Err(image_not_found(target)),
                 None => placeholder().metadata(),
             };
             Ok(urls.entity(&metadata, false))
@@ -431,9 +463,10 @@ async fn read(
         Resource::Size { size, value: false } => {
             let parsed = parse_size(size)?;
             let index = app.store.current(target).await.map_err(storage)?;
-            match index.as_deref().and_then(|i| i.get(parsed)) {
-                Some(metadata) => Ok(urls.entity(metadata, true)),
-                None => Err(ApiError::size_not_found(parsed.name())),
+            match index.as_deref().map(|i| i.get(parsed)) {
+                Some(Some(metadata)) => Ok(urls.entity(metadata, true)),
+                None if group => Err(image_not_found(target)),
+                Some(None) | None => Err(ApiError::size_not_found(parsed.name())),
             }
         }
         Resource::Photo { value: true } => {
@@ -445,11 +478,9 @@ async fn read(
             match read {
                 Read::Found(_, metadata, bytes) => Ok(media(&metadata, bytes)),
                 Read::NotModified(_, metadata) => Ok(not_modified(&metadata.media_etag)),
-                Read::NoPhoto | Read::NoSuchSize if route.api.is_graph() => Err(ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    ErrorCode::IMAGE_NOT_FOUND,
-                    "the user has no photo",
-                )),
+                Read::NoPhoto | Read::NoSuchSize if route.api.is_graph() => {
+                    Err(image_not_found(target))
+                }
                 Read::NoPhoto | Read::NoSuchSize => {
                     let placeholder = placeholder();
                     Ok(media(&placeholder.metadata(), placeholder.bytes()))
@@ -466,6 +497,7 @@ async fn read(
             match read {
                 Read::Found(_, metadata, bytes) => Ok(media(&metadata, bytes)),
                 Read::NotModified(_, metadata) => Ok(not_modified(&metadata.media_etag)),
+                Read::NoPhoto if group => Err(image_not_found(target)),
                 Read::NoPhoto | Read::NoSuchSize => Err(ApiError::size_not_found(parsed.name())),
             }
         }
@@ -561,7 +593,7 @@ async fn replace(
     app: &App,
     headers: &HeaderMap,
     body: Body,
-    target: &str,
+    target: &Owner,
     urls: &Urls,
 ) -> Result<Response, ApiError> {
     let bytes = read_limited(headers, body, app.config.body_limit)
@@ -591,7 +623,7 @@ async fn replace(
     let set = ingested
         .map_err(|e| ApiError::internal(format!("ingest failed: {e}")))?
         .map_err(|e| {
-            tracing::info!(user = target, error = %e, kind = %e.kind(), "upload rejected");
+            tracing::info!(owner = %target, error = %e, kind = %e.kind(), "upload rejected");
             app.metrics.upload(Upload::Rejected(e.kind()));
             ApiError::rejected(&e)
         })?;
@@ -678,6 +710,29 @@ mod tests {
             parse("/beta/me/photos"),
             route(Api::GraphBeta, Subject::Me, Resource::Photos)
         );
+        assert_eq!(
+            parse("/v1.0/groups/0F3C-12/photos/96x96/$value"),
+            route(
+                Api::GraphV1,
+                Subject::Group("0F3C-12".into()),
+                Resource::Size {
+                    size: "96x96".into(),
+                    value: true
+                }
+            )
+        );
+        assert_eq!(
+            parse("/beta/Groups('0f3c')/photo"),
+            route(
+                Api::GraphBeta,
+                Subject::Group("0f3c".into()),
+                Resource::Photo { value: false }
+            )
+        );
+        assert_eq!(
+            parse("/v1.0/groups/0f3c/photo/$value").unwrap().template(),
+            "/v1.0/groups/{id}/photo/$value"
+        );
     }
 
     #[test]
@@ -694,6 +749,11 @@ mod tests {
             "/api/v2.0/Users(a)/photo",
             "/api/v2.0/me/photograph",
             "/api/v2.0/me/photo/value",
+            // Group photos are Graph's.
+            "/api/v2.0/groups('g')/photo",
+            "/api/beta/groups/g/photo/$value",
+            "/v1.0/groups//photo",
+            "/v1.0/groups/photo",
         ] {
             assert_eq!(parse(path), None, "{path}");
         }

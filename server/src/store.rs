@@ -1,6 +1,6 @@
-//! Photo sets in object storage, swapped atomically per user.
+//! Photo sets in object storage, swapped atomically per owner: a user or a group.
 //!
-//! Layout, under the store's root:
+//! Layout, under the store's root (`groups/<group>/…` alike for a group's photo):
 //!
 //! ```text
 //! users/<user>/sets/<set>/48x48.jpg … 648x648.jpg   the renditions of one upload
@@ -35,7 +35,7 @@ use userphoto::{ETag, PhotoMetadata, PhotoSet, PhotoSize, RenderOptions};
 const READ_ATTEMPTS: usize = 8;
 
 /// Sets not named by the pointer and untouched for this long are left-overs of uploads that
-/// lost a race between servers sharing one store; the next upload of that user removes them.
+/// lost a race between servers sharing one store; the next upload of that owner removes them.
 const STALE_SET_AGE: Duration = Duration::from_secs(15 * 60);
 
 /// The index of one stored set (`photos.json`).
@@ -89,9 +89,9 @@ impl Held {
 /// What a read of one rendition found.
 #[derive(Debug, Clone)]
 pub enum Read {
-    /// The user has no photo.
+    /// The owner has no photo.
     NoPhoto,
-    /// The user's set has no rendition of the size asked for.
+    /// The owner's set has no rendition of the size asked for.
     NoSuchSize,
     /// The rendition's ETag is one the client already has; the bytes were not read.
     NotModified(Arc<SetIndex>, PhotoMetadata),
@@ -99,14 +99,14 @@ pub enum Read {
     Found(Arc<SetIndex>, PhotoMetadata, Bytes),
 }
 
-/// The photo storage of every user, over any [`ObjectStore`].
+/// The photo storage of every user and group, over any [`ObjectStore`].
 #[derive(Debug)]
 pub struct PhotoStore {
     inner: Arc<dyn ObjectStore>,
-    /// One lock per user, so uploads to one user through this server run one at a time.
-    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// One lock per owner, so uploads to one owner through this server run one at a time.
+    locks: Mutex<HashMap<Owner, Arc<tokio::sync::Mutex<()>>>>,
     /// Indexes by set name; a set never changes once written, so entries never go stale.
-    indexes: Mutex<HashMap<(String, String), Arc<SetIndex>>>,
+    indexes: Mutex<HashMap<(Owner, String), Arc<SetIndex>>>,
 }
 
 /// The object of a set that holds the upload's original bytes.
@@ -118,8 +118,56 @@ const INDEX_CACHE_ENTRIES: usize = 10_000;
 /// A failure of the underlying store.
 pub type StoreError = object_store::Error;
 
-fn user_path(user: &str, rest: &[&str]) -> Path {
-    Path::from_iter(["users", user].into_iter().chain(rest.iter().copied()))
+/// Whose photo a set is. Users and groups have a prefix each, so a user and a group with the
+/// same name never share a photo.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Owner {
+    /// A user, by the lower-case name the routes normalise it to.
+    User(String),
+    /// A Microsoft 365 group, by its id, lower-case.
+    Group(String),
+}
+
+impl Owner {
+    /// Every kind of owner, with the prefix its sets are stored under.
+    const PREFIXES: [&'static str; 2] = ["users", "groups"];
+
+    fn prefix(&self) -> &'static str {
+        match self {
+            Owner::User(_) => Owner::PREFIXES[0],
+            Owner::Group(_) => Owner::PREFIXES[1],
+        }
+    }
+
+    fn of_prefix(prefix: &str, key: String) -> Owner {
+        if prefix == Owner::PREFIXES[1] {
+            Owner::Group(key)
+        } else {
+            Owner::User(key)
+        }
+    }
+
+    /// The user's name or the group's id.
+    pub fn key(&self) -> &str {
+        match self {
+            Owner::User(key) | Owner::Group(key) => key,
+        }
+    }
+
+    fn path(&self, rest: &[&str]) -> Path {
+        Path::from_iter(
+            [self.prefix(), self.key()]
+                .into_iter()
+                .chain(rest.iter().copied()),
+        )
+    }
+}
+
+/// `users/alice@contoso.com`, `groups/<id>`: the owner's place in the store, as logs name it.
+impl std::fmt::Display for Owner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.prefix(), self.key())
+    }
 }
 
 fn file_name(size: PhotoSize) -> String {
@@ -141,17 +189,17 @@ impl PhotoStore {
         &self.inner
     }
 
-    fn lock_for(&self, user: &str) -> Arc<tokio::sync::Mutex<()>> {
+    fn lock_for(&self, owner: &Owner) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.locks.lock().expect("lock map poisoned");
         if locks.len() > INDEX_CACHE_ENTRIES {
             locks.retain(|_, lock| Arc::strong_count(lock) > 1);
         }
-        locks.entry(user.to_owned()).or_default().clone()
+        locks.entry(owner.clone()).or_default().clone()
     }
 
-    /// The name of the user's current set, if the user has a photo.
-    async fn pointer(&self, user: &str) -> Result<Option<String>, StoreError> {
-        match self.inner.get(&user_path(user, &["current"])).await {
+    /// The name of the owner's current set, if it has a photo.
+    async fn pointer(&self, owner: &Owner) -> Result<Option<String>, StoreError> {
+        match self.inner.get(&owner.path(&["current"])).await {
             Ok(result) => {
                 let bytes = result.bytes().await?;
                 Ok(Some(String::from_utf8_lossy(&bytes).trim().to_owned()))
@@ -161,14 +209,14 @@ impl PhotoStore {
         }
     }
 
-    async fn index(&self, user: &str, set: &str) -> Result<Option<Arc<SetIndex>>, StoreError> {
-        let key = (user.to_owned(), set.to_owned());
+    async fn index(&self, owner: &Owner, set: &str) -> Result<Option<Arc<SetIndex>>, StoreError> {
+        let key = (owner.clone(), set.to_owned());
         if let Some(index) = self.indexes.lock().expect("cache poisoned").get(&key) {
             return Ok(Some(index.clone()));
         }
         let bytes = match self
             .inner
-            .get(&user_path(user, &["sets", set, "photos.json"]))
+            .get(&owner.path(&["sets", set, "photos.json"]))
             .await
         {
             Ok(result) => result.bytes().await?,
@@ -177,7 +225,7 @@ impl PhotoStore {
         };
         let index: SetIndex = serde_json::from_slice(&bytes).map_err(|e| StoreError::Generic {
             store: "userphoto",
-            source: format!("users/{user}/sets/{set}/photos.json is not a set index: {e}").into(),
+            source: format!("{owner}/sets/{set}/photos.json is not a set index: {e}").into(),
         })?;
         let index = Arc::new(index);
         let mut cache = self.indexes.lock().expect("cache poisoned");
@@ -201,25 +249,25 @@ impl PhotoStore {
             .map(|_| ())
     }
 
-    /// The index of the user's current set, or `None` when the user has no photo.
+    /// The index of the owner's current set, or `None` when it has no photo.
     ///
     /// # Errors
     ///
     /// A failure of the store.
-    pub async fn current(&self, user: &str) -> Result<Option<Arc<SetIndex>>, StoreError> {
+    pub async fn current(&self, owner: &Owner) -> Result<Option<Arc<SetIndex>>, StoreError> {
         for _ in 0..READ_ATTEMPTS {
-            let Some(set) = self.pointer(user).await? else {
+            let Some(set) = self.pointer(owner).await? else {
                 return Ok(None);
             };
-            if let Some(index) = self.index(user, &set).await? {
+            if let Some(index) = self.index(owner, &set).await? {
                 return Ok(Some(index));
             }
             // The set was replaced between reading the pointer and its index: read again.
         }
-        Err(contended(user))
+        Err(contended(owner))
     }
 
-    /// Reads one rendition of the user's current set: `size`, or the largest when `None`.
+    /// Reads one rendition of the owner's current set: `size`, or the largest when `None`.
     /// When the client already `held` the rendition's ETag, the bytes are not read.
     ///
     /// # Errors
@@ -227,12 +275,12 @@ impl PhotoStore {
     /// A failure of the store.
     pub async fn read(
         &self,
-        user: &str,
+        owner: &Owner,
         size: Option<PhotoSize>,
         held: &Held,
     ) -> Result<Read, StoreError> {
         for _ in 0..READ_ATTEMPTS {
-            let Some(index) = self.current(user).await? else {
+            let Some(index) = self.current(owner).await? else {
                 return Ok(Read::NoPhoto);
             };
             let metadata = match size {
@@ -248,7 +296,7 @@ impl PhotoStore {
             let name = format!("{}.jpg", metadata.id.to_ascii_lowercase());
             match self
                 .inner
-                .get(&user_path(user, &["sets", &index.set, &name]))
+                .get(&owner.path(&["sets", &index.set, &name]))
                 .await
             {
                 Ok(result) => {
@@ -260,14 +308,14 @@ impl PhotoStore {
                 Err(e) => return Err(e),
             }
         }
-        Err(contended(user))
+        Err(contended(owner))
     }
 
     /// Writes `set`, its original and its index under a new set name; the pointer is not
     /// touched, so no reader sees it yet.
     async fn write_set(
         &self,
-        user: &str,
+        owner: &Owner,
         set: &PhotoSet,
         original: Bytes,
         rendered: RenderOptions,
@@ -288,11 +336,11 @@ impl PhotoStore {
         let files: Vec<(Path, PutPayload)> = set
             .iter()
             .map(|r| {
-                let path = user_path(user, &["sets", &name, &file_name(r.size())]);
+                let path = owner.path(&["sets", &name, &file_name(r.size())]);
                 (path, PutPayload::from_bytes(r.bytes().clone()))
             })
             .chain([(
-                user_path(user, &["sets", &name, ORIGINAL]),
+                owner.path(&["sets", &name, ORIGINAL]),
                 PutPayload::from_bytes(original),
             )])
             .collect();
@@ -303,23 +351,20 @@ impl PhotoStore {
         futures_util::future::try_join_all(puts).await?;
         // The index last: a set is whole once its index exists.
         self.inner
-            .put(
-                &user_path(user, &["sets", &name, "photos.json"]),
-                json.into(),
-            )
+            .put(&owner.path(&["sets", &name, "photos.json"]), json.into())
             .await?;
         Ok(index)
     }
 
     /// Once the pointer names `current`, removes the set it named before and left-overs.
-    async fn swapped(&self, user: &str, current: &str, previous: Option<String>) {
+    async fn swapped(&self, owner: &Owner, current: &str, previous: Option<String>) {
         if let Some(previous) = previous {
-            self.remove_set(user, &previous).await;
+            self.remove_set(owner, &previous).await;
         }
-        self.remove_stale_sets(user, current).await;
+        self.remove_stale_sets(owner, current).await;
     }
 
-    /// Stores `set`, rendered from the `original` bytes with `rendered`, as the user's photo,
+    /// Stores `set`, rendered from the `original` bytes with `rendered`, as the owner's photo,
     /// replacing the previous one at once.
     ///
     /// # Errors
@@ -327,27 +372,27 @@ impl PhotoStore {
     /// A failure of the store; the previous photo then stays current.
     pub async fn replace(
         &self,
-        user: &str,
+        owner: &Owner,
         set: &PhotoSet,
         original: Bytes,
         rendered: RenderOptions,
     ) -> Result<Arc<SetIndex>, StoreError> {
-        let lock = self.lock_for(user);
+        let lock = self.lock_for(owner);
         let _guard = lock.lock().await;
-        let index = self.write_set(user, set, original, rendered).await?;
-        let previous = self.pointer(user).await?;
+        let index = self.write_set(owner, set, original, rendered).await?;
+        let previous = self.pointer(owner).await?;
         self.inner
             .put(
-                &user_path(user, &["current"]),
+                &owner.path(&["current"]),
                 Bytes::from(index.set.clone()).into(),
             )
             .await?;
-        tracing::info!(user, set = %index.set, "photo replaced");
-        self.swapped(user, &index.set, previous).await;
+        tracing::info!(%owner, set = %index.set, "photo replaced");
+        self.swapped(owner, &index.set, previous).await;
         Ok(index)
     }
 
-    /// Stores `set`, rendered again from the original of the set named `from`, as the user's
+    /// Stores `set`, rendered again from the original of the set named `from`, as the owner's
     /// photo, but only if `from` is still the current set: an upload that landed meanwhile
     /// wins, and the new set is removed.
     ///
@@ -360,16 +405,16 @@ impl PhotoStore {
     /// A failure of the store; the current photo then stays as it was.
     pub async fn replace_if_current(
         &self,
-        user: &str,
+        owner: &Owner,
         from: &str,
         set: &PhotoSet,
         original: Bytes,
         rendered: RenderOptions,
     ) -> Result<Option<Arc<SetIndex>>, StoreError> {
-        let lock = self.lock_for(user);
+        let lock = self.lock_for(owner);
         let _guard = lock.lock().await;
-        let index = self.write_set(user, set, original, rendered).await?;
-        let pointer = user_path(user, &["current"]);
+        let index = self.write_set(owner, set, original, rendered).await?;
+        let pointer = owner.path(&["current"]);
         let superseded = match self.inner.get(&pointer).await {
             Ok(result) => {
                 let version = UpdateVersion {
@@ -401,44 +446,55 @@ impl PhotoStore {
             Err(e) => return Err(e),
         };
         if superseded {
-            self.remove_set(user, &index.set).await;
+            self.remove_set(owner, &index.set).await;
             return Ok(None);
         }
-        tracing::info!(user, set = %index.set, from, "photo rendered again");
-        self.swapped(user, &index.set, Some(from.to_owned())).await;
+        tracing::info!(%owner, set = %index.set, from, "photo rendered again");
+        self.swapped(owner, &index.set, Some(from.to_owned())).await;
         Ok(Some(index))
     }
 
-    /// Every user with something stored, in the store's order.
+    /// Every user and group with something stored: users first, each kind in the store's
+    /// order.
     ///
     /// # Errors
     ///
     /// A failure of the store.
-    pub async fn users(&self) -> Result<Vec<String>, StoreError> {
-        let listing = self
-            .inner
-            .list_with_delimiter(Some(&Path::from("users")))
-            .await?;
-        Ok(listing
-            .common_prefixes
-            .iter()
-            .filter_map(|p| p.filename())
-            .filter_map(|name| {
-                let decoded = percent_encoding::percent_decode_str(name).decode_utf8();
-                decoded.ok().map(|user| user.into_owned())
-            })
-            .collect())
+    pub async fn owners(&self) -> Result<Vec<Owner>, StoreError> {
+        let mut owners = Vec::new();
+        for prefix in Owner::PREFIXES {
+            let listing = self
+                .inner
+                .list_with_delimiter(Some(&Path::from(prefix)))
+                .await?;
+            owners.extend(
+                listing
+                    .common_prefixes
+                    .iter()
+                    .filter_map(|p| p.filename())
+                    .filter_map(|name| {
+                        let decoded = percent_encoding::percent_decode_str(name).decode_utf8();
+                        decoded
+                            .ok()
+                            .map(|key| Owner::of_prefix(prefix, key.into_owned()))
+                    }),
+            );
+        }
+        Ok(owners)
     }
 
-    /// The original bytes of the user's current set, with its index; `None` when the user has
+    /// The original bytes of the owner's current set, with its index; `None` when it has
     /// no photo or the set was stored without its original.
     ///
     /// # Errors
     ///
     /// A failure of the store.
-    pub async fn original(&self, user: &str) -> Result<Option<(Arc<SetIndex>, Bytes)>, StoreError> {
+    pub async fn original(
+        &self,
+        owner: &Owner,
+    ) -> Result<Option<(Arc<SetIndex>, Bytes)>, StoreError> {
         for _ in 0..READ_ATTEMPTS {
-            let Some(index) = self.current(user).await? else {
+            let Some(index) = self.current(owner).await? else {
                 return Ok(None);
             };
             let Some(original) = &index.original else {
@@ -446,7 +502,7 @@ impl PhotoStore {
             };
             match self
                 .inner
-                .get(&user_path(user, &["sets", &index.set, original]))
+                .get(&owner.path(&["sets", &index.set, original]))
                 .await
             {
                 Ok(result) => return Ok(Some((index.clone(), result.bytes().await?))),
@@ -455,34 +511,34 @@ impl PhotoStore {
                 Err(e) => return Err(e),
             }
         }
-        Err(contended(user))
+        Err(contended(owner))
     }
 
-    /// Removes the user's photo; reads fall back to the placeholder. Removing a photo that
+    /// Removes the owner's photo; reads fall back to the placeholder. Removing a photo that
     /// does not exist succeeds.
     ///
     /// # Errors
     ///
     /// A failure of the store.
-    pub async fn delete(&self, user: &str) -> Result<(), StoreError> {
-        let lock = self.lock_for(user);
+    pub async fn delete(&self, owner: &Owner) -> Result<(), StoreError> {
+        let lock = self.lock_for(owner);
         let _guard = lock.lock().await;
-        let previous = self.pointer(user).await?;
-        match self.inner.delete(&user_path(user, &["current"])).await {
+        let previous = self.pointer(owner).await?;
+        match self.inner.delete(&owner.path(&["current"])).await {
             Ok(()) | Err(StoreError::NotFound { .. }) => {}
             Err(e) => return Err(e),
         }
         if let Some(previous) = previous {
-            tracing::info!(user, set = %previous, "photo deleted");
-            self.remove_set(user, &previous).await;
+            tracing::info!(%owner, set = %previous, "photo deleted");
+            self.remove_set(owner, &previous).await;
         }
         Ok(())
     }
 
     /// Deletes every object of one set. Failures are logged: a left-over set is garbage, not
     /// an error of the request that replaced it.
-    async fn remove_set(&self, user: &str, set: &str) {
-        let prefix = user_path(user, &["sets", set]);
+    async fn remove_set(&self, owner: &Owner, set: &str) {
+        let prefix = owner.path(&["sets", set]);
         let locations = self
             .inner
             .list(Some(&prefix))
@@ -492,22 +548,22 @@ impl PhotoStore {
         while let Some(result) = deleted.next().await {
             match result {
                 Ok(_) | Err(StoreError::NotFound { .. }) => {}
-                Err(e) => tracing::warn!(user, set, error = %e, "could not remove an old set"),
+                Err(e) => tracing::warn!(%owner, set, error = %e, "could not remove an old set"),
             }
         }
         self.indexes
             .lock()
             .expect("cache poisoned")
-            .remove(&(user.to_owned(), set.to_owned()));
+            .remove(&(owner.clone(), set.to_owned()));
     }
 
     /// Removes sets other than `keep` whose objects are all older than [`STALE_SET_AGE`].
-    async fn remove_stale_sets(&self, user: &str, keep: &str) {
-        let prefix = user_path(user, &["sets"]);
+    async fn remove_stale_sets(&self, owner: &Owner, keep: &str) {
+        let prefix = owner.path(&["sets"]);
         let listing = match self.inner.list_with_delimiter(Some(&prefix)).await {
             Ok(listing) => listing,
             Err(e) => {
-                tracing::warn!(user, error = %e, "could not list sets");
+                tracing::warn!(%owner, error = %e, "could not list sets");
                 return;
             }
         };
@@ -529,8 +585,8 @@ impl PhotoStore {
                     .is_ok_and(|age| age > STALE_SET_AGE)
             });
             // Check the pointer again right before: a set it names is never removed.
-            if stale && self.pointer(user).await.ok().flatten().as_deref() != Some(set.as_str()) {
-                self.remove_set(user, &set).await;
+            if stale && self.pointer(owner).await.ok().flatten().as_deref() != Some(set.as_str()) {
+                self.remove_set(owner, &set).await;
             }
         }
     }
@@ -540,10 +596,10 @@ fn chrono_now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
 }
 
-fn contended(user: &str) -> StoreError {
+fn contended(owner: &Owner) -> StoreError {
     StoreError::Generic {
         store: "userphoto",
-        source: format!("the photo of {user} kept changing while it was read").into(),
+        source: format!("the photo of {owner} kept changing while it was read").into(),
     }
 }
 

@@ -3,7 +3,8 @@
 Usage: python3 graph_sdk.py BASE_URL TOKEN_OWN TOKEN_ADMIN PHOTO
   BASE_URL     the server's Graph root, e.g. http://127.0.0.1:18091/v1.0
   TOKEN_OWN    a token for alice@contoso.com with User.ReadWrite
-  TOKEN_ADMIN  a token for admin@contoso.com with ProfilePhoto.ReadWrite.All
+  TOKEN_ADMIN  a token for admin@contoso.com with ProfilePhoto.ReadWrite.All (which also
+               opens groups' photos)
   PHOTO        a JPEG of at least 648x648
 
 Only the base URL and the token provider differ from a program written for Microsoft Graph.
@@ -134,6 +135,34 @@ async def main(base_url, token_own, token_admin, photo_path):
           "$batch: photos/48x48/$value is the direct route's 48x48 JPEG")
     statuses = batch.get_response_status_codes()
     check(sorted(statuses.values()) == [200] * 4, f"$batch: every read is 200 ({statuses})")
+
+    # A group's photo (a Microsoft 365 group or a team): the same calls under groups/{id}.
+    group = admin.groups.by_group_id("0f3c9a2e-5b1d-4c7e-9a8f-2d6b1e4c3a70")
+    try:
+        await group.photo.content.get()
+        check(False, "GET groups/{id}/photo/$value without a photo fails")
+    except APIError as error:
+        check(error.response_status_code == 404 and isinstance(error, ODataError)
+              and error.error.code == "ImageNotFound",
+              "a group without a photo is 404 ImageNotFound")
+    await group.photo.content.put(photo)
+    check(True, "PUT groups/{id}/photo/$value")
+    group_metadata = await group.photo.get()
+    check(group_metadata.id == "648X648" and group_metadata.width == 648,
+          f"groups/{{id}}/photo metadata is 648x648 ({group_metadata.id})")
+    group_bytes = await group.photo.content.get()
+    check(group_bytes == data, "the group's photo/$value is the bytes of the same upload to a user")
+    group_sizes = await group.photos.get()
+    check([p.id for p in group_sizes.value] == ids, "groups/{id}/photos lists the nine sizes")
+    group_small = await group.photos.by_profile_photo_id("96x96").content.get()
+    check(jpeg_side(group_small) == (96, 96), "groups/{id}/photos/96x96/$value is 96x96")
+    info = group.photo.content.to_get_request_information()
+    item = BatchRequestItem(request_information=info)
+    batch = await admin.batch.post(BatchRequestContent({item.id: item}))
+    check(batch.get_response_stream_by_id(item.id).read() == group_bytes,
+          "$batch: the group's photo/$value is the direct route's bytes")
+    await group.photo.delete()
+    check(True, "DELETE groups/{id}/photo")
 
     # Delete, and the bytes are gone again.
     await own.me.photo.delete()

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::error_code::ErrorCode;
+use crate::store::Owner;
 
 pub use hs256::Keys;
 
@@ -215,17 +216,20 @@ impl Principal {
         }
     }
 
-    /// Whether this principal may do `access` to the photo of `target` (lower-case). An
-    /// application's roles are read with the scope table's rows for another user's photo.
-    pub fn allows(&self, access: Access, target: &str, vocabulary: Vocabulary) -> bool {
-        match self {
-            Principal::User { user, scopes } => scopes
-                .iter()
-                .any(|scope| scope_allows(scope, access, user == target, vocabulary)),
-            Principal::Application { roles, .. } => roles
-                .iter()
-                .any(|role| scope_allows(role, access, false, vocabulary)),
-        }
+    /// Whether this principal may do `access` to the photo of `target`. An application's
+    /// roles are read with the scope table's rows for another user's photo; a group's photo
+    /// has rows of its own ([`group_scope_allows`]), the same for users and applications.
+    pub fn allows(&self, access: Access, target: &Owner, vocabulary: Vocabulary) -> bool {
+        let (words, own) = match self {
+            Principal::User { user, scopes } => {
+                (scopes, matches!(target, Owner::User(t) if t == user))
+            }
+            Principal::Application { roles, .. } => (roles, false),
+        };
+        words.iter().any(|word| match target {
+            Owner::User(_) => scope_allows(word, access, own, vocabulary),
+            Owner::Group(_) => group_scope_allows(word, access),
+        })
     }
 
     /// `Ok` when [`allows`](Self::allows), else 403.
@@ -236,18 +240,31 @@ impl Principal {
     pub fn authorize(
         &self,
         access: Access,
-        target: &str,
+        target: &Owner,
         vocabulary: Vocabulary,
     ) -> Result<(), ApiError> {
         if self.allows(access, target, vocabulary) {
             return Ok(());
         }
-        let own = matches!(self, Principal::User { user, .. } if user == target);
-        let (what, needed) = match (access, own) {
-            (Access::Read, true) => ("read your photo", "User.Read"),
-            (Access::Read, false) => ("read another user's photo", "User.ReadBasic.All"),
-            (Access::Write, true) => ("change your photo", "User.ReadWrite"),
-            (Access::Write, false) => ("change another user's photo", "User.ReadWrite.All"),
+        let own =
+            matches!((self, target), (Principal::User { user, .. }, Owner::User(t)) if user == t);
+        let (what, needed) = match (target, access, own) {
+            (Owner::Group(_), Access::Read, _) => (
+                "read a group's photo",
+                "ProfilePhoto.Read.All or Group.Read.All",
+            ),
+            (Owner::Group(_), Access::Write, _) => (
+                "change a group's photo",
+                "ProfilePhoto.ReadWrite.All or Group.ReadWrite.All",
+            ),
+            (Owner::User(_), Access::Read, true) => ("read your photo", "User.Read"),
+            (Owner::User(_), Access::Read, false) => {
+                ("read another user's photo", "User.ReadBasic.All")
+            }
+            (Owner::User(_), Access::Write, true) => ("change your photo", "User.ReadWrite"),
+            (Owner::User(_), Access::Write, false) => {
+                ("change another user's photo", "User.ReadWrite.All")
+            }
         };
         let message = match self {
             Principal::User { .. } => format!(
@@ -298,6 +315,23 @@ fn scope_allows(scope: &str, access: Access, own: bool, vocabulary: Vocabulary) 
     }
 }
 
+/// The scopes (or roles) that open a group's photo, as Graph documents them for
+/// `/groups/{id}/photo`: read with `ProfilePhoto.Read.All`, `Group.Read.All` or
+/// `Group.ReadWrite.All`; write with `ProfilePhoto.ReadWrite.All` or `Group.ReadWrite.All`.
+/// Only Graph has group photos, so there is no Outlook vocabulary here.
+fn group_scope_allows(scope: &str, access: Access) -> bool {
+    match access {
+        Access::Read => matches!(
+            scope,
+            "profilephoto.read.all"
+                | "profilephoto.readwrite.all"
+                | "group.read.all"
+                | "group.readwrite.all"
+        ),
+        Access::Write => matches!(scope, "profilephoto.readwrite.all" | "group.readwrite.all"),
+    }
+}
+
 /// Parses a lifetime such as `90s`, `15m`, `1h`, `7d` (a bare number is seconds).
 ///
 /// # Errors
@@ -329,6 +363,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 mod tests {
     use super::*;
 
+    fn of_user(name: &str) -> Owner {
+        Owner::User(name.to_owned())
+    }
+
     #[test]
     fn durations() {
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
@@ -344,8 +382,8 @@ mod tests {
             user: "a@x.com".into(),
             scopes: vec!["profilephoto.readwrite.all".into()],
         };
-        assert!(p.allows(Access::Write, "b@x.com", Vocabulary::Graph));
-        assert!(!p.allows(Access::Read, "a@x.com", Vocabulary::Outlook));
+        assert!(p.allows(Access::Write, &of_user("b@x.com"), Vocabulary::Graph));
+        assert!(!p.allows(Access::Read, &of_user("a@x.com"), Vocabulary::Outlook));
     }
 
     fn claims(json: serde_json::Value) -> Claims {
@@ -389,8 +427,8 @@ mod tests {
             let refused = app.me().unwrap_err();
             assert_eq!(refused.status, axum::http::StatusCode::BAD_REQUEST);
             assert_eq!(refused.code, ErrorCode::BAD_REQUEST);
-            assert!(app.allows(Access::Read, "anyone@x.com", Vocabulary::Outlook));
-            assert!(!app.allows(Access::Write, "anyone@x.com", Vocabulary::Graph));
+            assert!(app.allows(Access::Read, &of_user("anyone@x.com"), Vocabulary::Outlook));
+            assert!(!app.allows(Access::Write, &of_user("anyone@x.com"), Vocabulary::Graph));
         }
         // A delegated token must name its user.
         let nobody =
@@ -420,17 +458,76 @@ mod tests {
             for vocabulary in [Vocabulary::Outlook, Vocabulary::Graph] {
                 let known = !graph_only || vocabulary == Vocabulary::Graph;
                 assert_eq!(
-                    app.allows(Access::Read, "u@x.com", vocabulary),
+                    app.allows(Access::Read, &of_user("u@x.com"), vocabulary),
                     read && known,
                     "{role}"
                 );
                 assert_eq!(
-                    app.allows(Access::Write, "u@x.com", vocabulary),
+                    app.allows(Access::Write, &of_user("u@x.com"), vocabulary),
                     write && known,
                     "{role}"
                 );
             }
         }
+    }
+
+    #[test]
+    fn group_photos_have_rows_of_their_own() {
+        let group = Owner::Group("0f3c".into());
+        for (scope, read, write) in [
+            ("ProfilePhoto.Read.All", true, false),
+            ("ProfilePhoto.ReadWrite.All", true, true),
+            ("Group.Read.All", true, false),
+            ("Group.ReadWrite.All", true, true),
+            ("User.Read.All", false, false),
+            ("User.ReadWrite.All", false, false),
+            ("User.ReadWrite", false, false),
+        ] {
+            let scope = scope.to_ascii_lowercase();
+            // A user whose name is the group's id gains nothing from it.
+            let delegated = Principal::User {
+                user: "0f3c".into(),
+                scopes: vec![scope.clone()],
+            };
+            let application = Principal::Application {
+                app: "a".into(),
+                roles: vec![scope.clone()],
+            };
+            for p in [delegated, application] {
+                assert_eq!(
+                    p.allows(Access::Read, &group, Vocabulary::Graph),
+                    read,
+                    "{scope}"
+                );
+                assert_eq!(
+                    p.allows(Access::Write, &group, Vocabulary::Graph),
+                    write,
+                    "{scope}"
+                );
+            }
+        }
+        let p = Principal::User {
+            user: "a@x.com".into(),
+            scopes: vec!["group.readwrite.all".into()],
+        };
+        assert!(!p.allows(Access::Read, &of_user("a@x.com"), Vocabulary::Graph));
+        assert!(p
+            .authorize(Access::Write, &Owner::Group("g".into()), Vocabulary::Graph)
+            .is_ok());
+        let reader = Principal::User {
+            user: "a@x.com".into(),
+            scopes: vec!["group.read.all".into()],
+        };
+        let refused = reader
+            .authorize(Access::Write, &Owner::Group("g".into()), Vocabulary::Graph)
+            .unwrap_err();
+        assert_eq!(refused.status, axum::http::StatusCode::FORBIDDEN);
+        assert_eq!(refused.code, ErrorCode::AUTHORIZATION_REQUEST_DENIED);
+        assert!(
+            refused.message.contains("Group.ReadWrite.All"),
+            "{}",
+            refused.message
+        );
     }
 
     #[tokio::test]

@@ -167,7 +167,7 @@ async fn rerender_resumes_after_a_kill() {
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert_eq!(second.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("failed: u07@contoso.com: the original does not render"),
+        stderr.contains("failed: users/u07@contoso.com: the original does not render"),
         "{stderr}"
     );
     // [users, rendered, up to date, no original, superseded, no photo, failed]

@@ -12,6 +12,7 @@ mod batch;
 mod cli;
 mod consistency;
 mod graph;
+mod groups;
 mod originals;
 mod rerender;
 mod routes;

@@ -526,7 +526,7 @@ pub async fn strip_original(store: &Arc<dyn ObjectStore>, user: &str) {
 /// original is left as it is, and a second run changes nothing.
 pub async fn rerender_scenario(store: Arc<dyn ObjectStore>) {
     use userphoto_server::rerender::{rerender, Outcome};
-    use userphoto_server::store::PhotoStore;
+    use userphoto_server::store::{Owner, PhotoStore};
 
     let server = Arc::new(start_with(store.clone(), Config::default()).await);
     let users: Vec<String> = (0..4).map(|i| format!("user{i}@contoso.com")).collect();
@@ -554,6 +554,18 @@ pub async fn rerender_scenario(store: Arc<dyn ObjectStore>) {
         before.insert(user.clone(), list);
     }
     strip_original(&store, "legacy@contoso.com").await;
+    // A group's photo is rendered again like a user's.
+    let group = "/v1.0/groups/0f3c-team";
+    let group_writer = server.token("admin@contoso.com", "Group.ReadWrite.All");
+    let put = server
+        .put(
+            &format!("{group}/photo/$value"),
+            &group_writer,
+            photo(300, 300, 39),
+        )
+        .await;
+    assert_eq!(put.status(), 200);
+    let group_before = listed(&server.json(&format!("{group}/photos"), &group_writer).await);
 
     // Readers of one user during the run: each list is whole, of the old rendering or the
     // new, and every size listed is there with the bytes of its tag.
@@ -608,7 +620,7 @@ pub async fn rerender_scenario(store: Arc<dyn ObjectStore>) {
     let mut heard = 0;
     let summary = rerender(photos.clone(), &options, 2, |_, _, done, total| {
         heard += 1;
-        assert_eq!((done, total), (heard, 5));
+        assert_eq!((done, total), (heard, 6));
     })
     .await
     .unwrap();
@@ -616,10 +628,19 @@ pub async fn rerender_scenario(store: Arc<dyn ObjectStore>) {
     for reader in readers {
         reader.await.unwrap();
     }
-    assert_eq!(summary.count(|o| *o == Outcome::Rendered), 4, "{summary}");
+    assert_eq!(summary.count(|o| *o == Outcome::Rendered), 5, "{summary}");
     assert_eq!(
         summary.without_original().collect::<Vec<_>>(),
-        ["legacy@contoso.com"]
+        [&Owner::User("legacy@contoso.com".into())]
+    );
+    let group_after = listed(&server.json(&format!("{group}/photos"), &group_writer).await);
+    assert_eq!(group_after.len(), group_before.len());
+    assert!(
+        group_after
+            .iter()
+            .zip(&group_before)
+            .all(|(a, b)| a.0 == b.0 && a.1 != b.1),
+        "the group's sizes rendered again: {group_before:?} -> {group_after:?}"
     );
     for user in &users {
         let after = listed(
@@ -645,12 +666,13 @@ pub async fn rerender_scenario(store: Arc<dyn ObjectStore>) {
     let again = rerender(photos.clone(), &options, 2, |_, _, _, _| {})
         .await
         .unwrap();
-    assert_eq!(again.count(|o| *o == Outcome::UpToDate), 4, "{again}");
+    assert_eq!(again.count(|o| *o == Outcome::UpToDate), 5, "{again}");
     assert_eq!(again.count(|o| *o == Outcome::Rendered), 0, "{again}");
 
     // An upload that lands between reading a set and swapping its new rendering wins.
     let user = &users[1];
-    let (index, original) = photos.original(user).await.unwrap().unwrap();
+    let owner = Owner::User(user.clone());
+    let (index, original) = photos.original(&owner).await.unwrap().unwrap();
     let put = server
         .put(
             &format!("/api/v2.0/users('{user}')/photo/$value"),
@@ -659,11 +681,11 @@ pub async fn rerender_scenario(store: Arc<dyn ObjectStore>) {
         )
         .await;
     assert_eq!(put.status(), 200);
-    let uploaded = photos.current(user).await.unwrap().unwrap();
+    let uploaded = photos.current(&owner).await.unwrap().unwrap();
     let set = userphoto::ingest(&original, &options).unwrap();
     let swapped = photos
         .replace_if_current(
-            user,
+            &owner,
             &index.set,
             &set,
             original,
@@ -675,5 +697,5 @@ pub async fn rerender_scenario(store: Arc<dyn ObjectStore>) {
         swapped.is_none(),
         "the rendering of a replaced set is dropped"
     );
-    assert_eq!(photos.current(user).await.unwrap().unwrap(), uploaded);
+    assert_eq!(photos.current(&owner).await.unwrap().unwrap(), uploaded);
 }
