@@ -82,9 +82,9 @@ const MEAN_LEVELS: f64 = 1.5;
 /// at the edge of its range: coefficients far beyond any an 8-bit picture has (a fuzzer's)
 /// overflow jpeg-decoder's integer transform, where ours and libjpeg's saturate. With
 /// full-resolution chroma (4:4:4), where there is no upsampling, the chroma is compared too.
-/// Frames over 256x256 are left out, so that a fuzzer spends its time on the coding, not on
-/// large frames.
-pub fn differential(bytes: &[u8]) -> Result<u32, String> {
+/// Frames with a side over `max_side` are left out, so that a fuzzer spends its time on the
+/// coding, not on large frames.
+pub fn differential(bytes: &[u8], max_side: u32) -> Result<u32, String> {
     use crate::jpeg::backend::{Active, Backend, Packed};
 
     let bytes = &*crate::jpeg::normalise(bytes);
@@ -93,7 +93,7 @@ pub fn differential(bytes: &[u8]) -> Result<u32, String> {
         return Ok(0);
     };
     let (width, height) = (u32::from(info.width), u32::from(info.height));
-    let small = width > 0 && height > 0 && width <= 256 && height <= 256;
+    let small = width > 0 && height > 0 && width <= max_side && height <= max_side;
     let scans_ok = crate::jpeg::count_scans(bytes, crate::Limits::MAX_JPEG_SCANS)
         <= crate::Limits::MAX_JPEG_SCANS;
     if !small || !scans_ok || info.pixel_format != jpeg_decoder::PixelFormat::RGB24 {
@@ -221,12 +221,16 @@ mod tests {
             files.push(std::fs::read(testdata.join(name)).expect("testdata"));
         }
         for (index, jpeg) in files.iter().enumerate() {
-            let compared = differential(jpeg).unwrap_or_else(|why| panic!("file {index}: {why}"));
+            let compared =
+                differential(jpeg, 256).unwrap_or_else(|why| panic!("file {index}: {why}"));
             assert!(
                 compared >= 2,
                 "file {index}: only {compared} decodes compared"
             );
         }
+        // A frame with a side over the bound is left out (200 wide here), one within it not.
+        assert_eq!(differential(&files[0], 199), Ok(0));
+        assert!(differential(&files[0], 200).is_ok_and(|compared| compared >= 2));
     }
 
     /// A plane off by a few levels in one place, or by a little everywhere, is caught.
