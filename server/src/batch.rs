@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -26,6 +27,7 @@ use serde_json::{json, Map, Value};
 
 use crate::error::ApiError;
 use crate::error_code::ErrorCode;
+use crate::observe;
 use crate::routes::{dispatch, read_limited};
 use crate::App;
 
@@ -283,7 +285,22 @@ async fn execute(app: &Arc<App>, mut steps: Vec<Prepared>) -> Vec<Value> {
             let app = app.clone();
             wave.push(async move {
                 let answer = match request {
-                    Some(request) => answer(&id, dispatch(State(app), request).await).await,
+                    Some(request) => {
+                        let method = request.method().clone();
+                        let path = request.uri().path().to_owned();
+                        let started = Instant::now();
+                        let response = dispatch(State(app.clone()), request).await;
+                        let status = response.status().as_u16();
+                        observe::answered_in_batch(
+                            &app,
+                            &id,
+                            &method,
+                            &path,
+                            status,
+                            started.elapsed(),
+                        );
+                        answer(&id, response).await
+                    }
                     None => error_answer(
                         &id,
                         bad_request("the request's method, url, headers or body are not valid"),

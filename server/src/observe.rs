@@ -1,12 +1,14 @@
 //! What every request leaves behind: a request id (a GUID, as Graph's `request-id`), returned
 //! in the `request-id` header and carried by every log line of the request through its span,
-//! an access log line, and its count and duration in the metrics.
+//! an access log line, and its count and duration in the metrics. A request inside a JSON batch
+//! is counted and logged like one sent alone (see [`answered_in_batch`]), so that the metrics
+//! of a route say how often it is served however clients group their requests.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
@@ -21,7 +23,13 @@ pub const REQUEST_ID: &str = "request-id";
 pub fn route_label(path: &str) -> String {
     match routes::parse(path) {
         Some(route) => route.template(),
-        None if matches!(path, "/healthz" | "/readyz" | "/metrics") => path.to_owned(),
+        None if matches!(
+            path,
+            "/healthz" | "/readyz" | "/metrics" | "/v1.0/$batch" | "/beta/$batch"
+        ) =>
+        {
+            path.to_owned()
+        }
         None => "other".to_owned(),
     }
 }
@@ -51,4 +59,27 @@ pub async fn observe(State(app): State<Arc<App>>, request: Request, next: Next) 
         HeaderValue::from_str(&id).expect("a GUID is a header value"),
     );
     response
+}
+
+/// Records a request answered inside a JSON batch: its count and duration under its own route,
+/// and an access log line naming its method, path and `id` in the batch, written in the batch's
+/// span (so it carries the batch's request id).
+pub fn answered_in_batch(
+    app: &App,
+    id: &str,
+    method: &Method,
+    path: &str,
+    status: u16,
+    elapsed: Duration,
+) {
+    app.metrics
+        .request(method.as_str(), &route_label(path), status, elapsed);
+    tracing::info!(
+        batch_id = id,
+        %method,
+        path,
+        status,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        "answered in a batch"
+    );
 }

@@ -144,6 +144,16 @@ def check_metrics_and_json_logs(photo):
         assert status == 401
         ids.append(headers["request-id"])
         assert len(set(ids)) == len(ids), "a fresh request id each time"
+        # A JSON batch is counted as itself, and each request in it under its own route.
+        batch = json.dumps({"requests": [
+            {"id": "bytes", "method": "GET", "url": "/me/photo/$value"},
+            {"id": "small", "method": "GET", "url": "/me/photos/48x48/$value"},
+            {"id": "other", "method": "GET", "url": "/users/bob@contoso.com/photo"},
+        ]}).encode()
+        status, headers, body = request("POST", f"{server.origin}/v1.0/$batch", own, batch)
+        assert status == 200, (status, body)
+        assert sorted(r["status"] for r in json.loads(body)["responses"]) == [200, 200, 403]
+        batch_id = headers["request-id"]
 
         after = scrape(metrics_url)
         for name, kind in [
@@ -165,6 +175,10 @@ def check_metrics_and_json_logs(photo):
         assert moved(requests, "userphoto_http_requests_total", route=value_route, method="PUT", status="400") == 1
         assert moved(requests, "userphoto_http_requests_total", route="/api/v2.0/me/photo", method="GET", status="200") == 3
         assert moved(requests, "userphoto_http_requests_total", route="/api/v2.0/me/photo", method="GET", status="401") == 1
+        assert moved(requests, "userphoto_http_requests_total", route="/v1.0/$batch", method="POST", status="200") == 1
+        for route, status in [("/v1.0/me/photo/$value", "200"), ("/v1.0/me/photos/{size}/$value", "200"),
+                              ("/v1.0/users/{id}/photo", "403")]:
+            assert moved(requests, "userphoto_http_requests_total", route=route, method="GET", status=status) == 1, route
         uploads = "userphoto_uploads"
         assert moved(uploads, "userphoto_uploads_total", outcome="stored") == 2
         assert moved(uploads, "userphoto_uploads_total", outcome="rejected", kind="UnknownFormat") == 1
@@ -199,6 +213,9 @@ def check_metrics_and_json_logs(photo):
         assert "answered" in messages, (request_id, messages)
     stored = [line for line in lines if line["message"] == "photo replaced"]
     assert len(stored) == 2 and all(line["span"]["request_id"] in ids[:2] for line in stored), stored
+    batched = [line for line in by_id.get(batch_id, []) if line["message"] == "answered in a batch"]
+    assert sorted((line["batch_id"], line["status"]) for line in batched) == \
+        [("bytes", 200), ("other", 403), ("small", 200)], batched
     rejected = [line for line in lines if line["message"] == "upload rejected"]
     assert {line["span"]["request_id"] for line in rejected} == {ids[2], ids[3]}, rejected
     print(f"metrics and JSON logs: {len(lines)} log lines, {len(ids)} requests")
