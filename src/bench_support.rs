@@ -172,13 +172,17 @@ fn compare(planes: &crate::planes::Ycc, rgb: &[u8]) -> Result<(), String> {
             continue;
         }
         let [r, g, b] = [pixel[0], pixel[1], pixel[2]].map(f64::from);
-        let luma = (0.299 * r + 0.587 * g + 0.114 * b, planes.y[at]);
+        let luma = ("Y", 0.299 * r + 0.587 * g + 0.114 * b, planes.y[at]);
         let cb = 128.0 - 0.168_736 * r - 0.331_264 * g + 0.5 * b;
         let cr = 128.0 + 0.5 * r - 0.418_688 * g - 0.081_312 * b;
-        let chroma =
-            full_chroma.then(|| [(cb, planes.cbcr[2 * at]), (cr, planes.cbcr[2 * at + 1])]);
+        let chroma = full_chroma.then(|| {
+            [
+                ("Cb", cb, planes.cbcr[2 * at]),
+                ("Cr", cr, planes.cbcr[2 * at + 1]),
+            ]
+        });
         let ours = std::iter::once(luma).chain(chroma.into_iter().flatten());
-        for (theirs, planar) in ours {
+        for (channel, theirs, planar) in ours {
             if planar == 0 || planar == 255 {
                 continue;
             }
@@ -188,7 +192,7 @@ fn compare(planes: &crate::planes::Ycc, rgb: &[u8]) -> Result<(), String> {
                 if worst > WORST_LEVELS {
                     let (x, y) = (at % width, at / width);
                     return Err(format!(
-                        "pixel ({x}, {y}): {planar} against {theirs:.1} (RGB {pixel:?})"
+                        "pixel ({x}, {y}), {channel}: {planar} against {theirs:.1} (RGB {pixel:?})"
                     ));
                 }
             }
