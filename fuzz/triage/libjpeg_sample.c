@@ -1,7 +1,8 @@
 /* Prints the Y, Cb and Cr samples at (x, y) of a JPEG as libjpeg decodes it with the exact
- * integer inverse DCT, no block smoothing and no fancy upsampling: the reading the planar
- * decoder is meant to give, for progressive files too (libjpeg's default smooths the blocks of
- * an unfinished progression, which the differential oracle therefore does not compare).
+ * integer inverse DCT, no block smoothing and no fancy upsampling, a zero quantisation step
+ * read as 1: the reading the planar decoder is meant to give, for progressive files too
+ * (libjpeg's default smooths the blocks of an unfinished progression, which the differential
+ * oracle therefore does not compare).
  *
  *   cc -O1 -o libjpeg_sample libjpeg_sample.c -ljpeg    (Debian: libjpeg62-turbo-dev)
  *   ./libjpeg_sample FILE X Y      prints "Y Cb Cr", or "refused" and exits 1
@@ -28,6 +29,11 @@ int main(int argc, char **argv) {
     jpeg_create_decompress(&info);
     jpeg_stdio_src(&info, file);
     jpeg_read_header(&info, TRUE);
+    /* A zero step is read as 1, as userphoto reads it (DESIGN.md, "What libjpeg tolerates"):
+     * the oracle compares files after that rewrite. */
+    for (int t = 0; t < NUM_QUANT_TBLS; t++)
+        for (int k = 0; info.quant_tbl_ptrs[t] && k < DCTSIZE2; k++)
+            if (info.quant_tbl_ptrs[t]->quantval[k] == 0) info.quant_tbl_ptrs[t]->quantval[k] = 1;
     info.out_color_space = JCS_YCbCr;
     info.dct_method = JDCT_ISLOW;
     info.do_block_smoothing = FALSE;
