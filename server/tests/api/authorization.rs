@@ -3,8 +3,6 @@
 
 use crate::common;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use common::*;
 use userphoto_server::auth::{Claims, Keys};
 
@@ -132,13 +130,6 @@ async fn several_scopes_in_one_token() {
     assert_eq!(write.status(), 403);
     let own = send(&server, Op::Write, "/api/v2.0/me/photo/$value", &token).await;
     assert_eq!(own.status(), 200);
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
 }
 
 fn claims(user: Option<&str>, exp: u64) -> Claims {

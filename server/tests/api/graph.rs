@@ -7,11 +7,6 @@ use common::*;
 
 const GRAPH: [&str; 2] = ["/v1.0", "/beta"];
 
-async fn code(response: reqwest::Response) -> String {
-    let body: serde_json::Value = response.json().await.unwrap();
-    body["error"]["code"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_graph_route() {
     let server = start().await;

@@ -4,23 +4,9 @@
 use crate::common;
 
 use common::*;
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use userphoto_server::auth::{Claims, Keys};
 
 const GRAPH: [&str; 2] = ["/v1.0", "/beta"];
-
-async fn code(response: reqwest::Response) -> String {
-    let body: serde_json::Value = response.json().await.unwrap();
-    body["error"]["code"].as_str().unwrap().to_owned()
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
 
 async fn delete(server: &TestServer, path: &str, token: &str) -> reqwest::Response {
     server

@@ -101,6 +101,20 @@ impl TestServer {
     }
 }
 
+/// The OData error code of an error answer (`{"error": {"code": …}}`).
+pub async fn code(response: reqwest::Response) -> String {
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["error"]["code"].as_str().unwrap().to_owned()
+}
+
+/// Seconds since the Unix epoch, for the `exp` of hand-made tokens.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
 /// A `width`x`height` PNG whose pixels depend on `seed`, so different seeds give different
 /// renditions.
 pub fn photo(width: u32, height: u32, seed: u32) -> Vec<u8> {
