@@ -100,38 +100,35 @@ pub fn differential(bytes: &[u8], max_side: u32) -> Result<u32, String> {
     if !small || !scans_ok || info.pixel_format != jpeg_decoder::PixelFormat::RGB24 {
         return Ok(0);
     }
+    // libjpeg-turbo, where the build has it, is the arbiter of sequential files: jpeg-decoder
+    // parts from it and from us on some (a fuzzer finds them). A sequential file it refuses has
+    // no arbiter: jpeg-decoder accepts some that libjpeg calls corrupt and then parts from
+    // libjpeg's reading of the rest (a DC table naming a size past 15 that no block uses,
+    // SECURITY.md). libjpeg smooths the blocks of a progressive file whose AC bands never came
+    // (`jdcoefct.c`, block smoothing), guessing them from the neighbours' DC: another answer by
+    // design, so progressive files are held to jpeg-decoder, at the scales it has (1/8, 1).
+    let progressive = info.coding_process == jpeg_decoder::CodingProcess::DctProgressive;
+    let by_libjpeg = Active::PACKED_EVERY_EIGHTH && !progressive;
     let scaled = |side: u32, eighths: u32| (side * eighths).div_ceil(8);
     let mut compared = 0;
     for eighths in 1..=8u32 {
-        let expected = (scaled(width, eighths), scaled(height, eighths));
-        let Ok(planes) = crate::jpeg::decode_planes(bytes, eighths, expected) else {
-            continue;
-        };
-        // libjpeg-turbo, where the build has it, is the arbiter: jpeg-decoder parts from it and
-        // from us on some files (a fuzzer finds them), and is heard only where it is the one
-        // reference at that scale.
-        let max_scans = crate::Limits::MAX_JPEG_SCANS;
-        let backend = Active::decode_packed(bytes, eighths, Packed::Rgb, expected, max_scans);
         // At 2/8 and 4/8 both references use libjpeg's reduced transforms (`jidctred.c`), which
         // take odd frequencies beyond the kept corner into account; the planar decoder's are the
         // n-point transforms of the corner itself, so there the two differ by design wherever a
         // block holds high frequencies, and are not compared.
-        // libjpeg also smooths the blocks of a progressive file whose AC bands never came
-        // (`jdcoefct.c`, block smoothing), guessing them from the neighbours' DC: another answer
-        // by design, so progressive files are held to jpeg-decoder, which does not.
-        let progressive = info.coding_process == jpeg_decoder::CodingProcess::DctProgressive;
-        let backend = backend.filter(|_| !progressive);
-        let (name, rgb) = match backend {
-            _ if matches!(eighths, 2 | 4) => continue,
-            Some(rgb) => ("libjpeg-turbo", Some(rgb)),
-            // A sequential file libjpeg-turbo refuses has no arbiter: jpeg-decoder accepts some
-            // that libjpeg calls corrupt and then parts from libjpeg's reading of the rest (a
-            // DC table naming a size past 15 that no block uses, SECURITY.md).
-            None if Active::PACKED_EVERY_EIGHTH && !progressive => continue,
-            None if [1, 8].contains(&eighths) => {
-                ("jpeg-decoder", jpeg_decoder_rgb(bytes, expected))
-            }
-            None => continue,
+        if matches!(eighths, 2 | 4) || !(by_libjpeg || [1, 8].contains(&eighths)) {
+            continue;
+        }
+        let expected = (scaled(width, eighths), scaled(height, eighths));
+        let Ok(planes) = crate::jpeg::decode_planes(bytes, eighths, expected) else {
+            continue;
+        };
+        let (name, rgb) = if by_libjpeg {
+            let max_scans = crate::Limits::MAX_JPEG_SCANS;
+            let rgb = Active::decode_packed(bytes, eighths, Packed::Rgb, expected, max_scans);
+            ("libjpeg-turbo", rgb)
+        } else {
+            ("jpeg-decoder", jpeg_decoder_rgb(bytes, expected))
         };
         let Some(rgb) = rgb else { continue };
         compare(&planes, &rgb).map_err(|why| format!("{name} at {eighths}/8: {why}"))?;
