@@ -4,9 +4,12 @@
 #   benches/peers.sh
 #
 # Installs the peers into a scratch folder outside the repository (PEERS_DIR, default
-# /tmp/userphoto-peers): Pillow and pyvips into a venv, sharp 0.35 with npm (SHARP_DIR), and
-# libvips42 with apt-get for pyvips when it can (pyvips is skipped, with a message, when it
-# cannot). Builds userphoto and the quality example in release. Then, for each input set
+# /tmp/userphoto-peers): Pillow, pyvips and pyjpegli (jpegli's encoder) into a venv, sharp 0.35
+# with npm (SHARP_DIR), and libvips42 with apt-get for pyvips when it can (pyvips or jpegli is
+# skipped, with a message, when it cannot). The peers: Pillow, sharp with one decode per photo
+# (sharp-once), sharp with a pipeline per size (sharp, the bytes reference), the same with its
+# mozjpeg preset (sharp-mozjpeg, when ../shared/peers has its script), pyvips, and jpegli behind
+# Pillow's resize (benches/peers/jpegli_batch.py). Builds userphoto and the quality example in release. Then, for each input set
 #   12mp-x16  16 copies of photos/photo_olympus_ep3_12mp_4032x3024.jpg
 #   photos    the corpus photos/ directory as it is
 # times every tool as a whole process over the same directory, the tools alternating
@@ -35,6 +38,7 @@ TWELVE_MP=photo_olympus_ep3_12mp_4032x3024.jpg
 say() { printf '\n== %s\n' "$*" >&2; }
 die() { printf 'peers.sh: %s\n' "$*" >&2; exit 1; }
 
+JPEGLI_PEER=$ROOT/benches/peers/jpegli_batch.py
 for file in "$CORPUS/photos/$TWELVE_MP" "$PEERS/pillow_batch.py" "$PEERS/sharp_batch.js" \
     "$PEERS/sharp_once_batch.js" "$PEERS/pyvips_batch.py"; do
     [[ -f $file ]] || die "$file is missing (set USERPHOTO_CORPUS and PEERS)"
@@ -68,6 +72,16 @@ if "$PY" -c 'import pyvips' 2>/dev/null; then
 else
     echo "peers.sh: pyvips cannot load libvips (see $PEERS_DIR/apt.log); pyvips is left out" >&2
 fi
+# jpegli: its cjpegli command is in no Debian, PyPI or npm package; pyjpegli (PyPI) is its encoder.
+HAVE_JPEGLI=0
+"$PY" -c 'import pyjpegli' 2>/dev/null || "$PY" -m pip install --quiet pyjpegli || true
+if "$PY" -c 'import pyjpegli' 2>/dev/null; then
+    HAVE_JPEGLI=1
+else
+    echo "peers.sh: pyjpegli cannot be installed; jpegli is left out" >&2
+fi
+HAVE_MOZJPEG=0
+[[ -f $PEERS/sharp_mozjpeg_batch.js ]] && HAVE_MOZJPEG=1
 if ! (cd "$SHARP_DIR" 2>/dev/null && node -e 'process.exit(require("sharp/package.json").version.startsWith("0.35.") ? 0 : 1)' 2>/dev/null); then
     mkdir -p "$SHARP_DIR"
     npm install --prefix "$SHARP_DIR" --no-audit --no-fund --silent sharp@0.35
@@ -96,7 +110,9 @@ fi
 TOOLS=(userphoto)
 [[ $HAVE_TURBO == 1 ]] && TOOLS+=(userphoto-turbo)
 TOOLS+=(pillow sharp-once sharp)
+[[ $HAVE_MOZJPEG == 1 ]] && TOOLS+=(sharp-mozjpeg)
 [[ $HAVE_PYVIPS == 1 ]] && TOOLS+=(pyvips)
+[[ $HAVE_JPEGLI == 1 ]] && TOOLS+=(jpegli)
 # Sets CMD to the command line of tool $1 over input folder $2 into output folder $3.
 tool_command() {
     case $1 in
@@ -105,6 +121,8 @@ tool_command() {
         pillow) CMD=("$PY" "$PEERS/pillow_batch.py" "$2" "$3" "$QUALITY") ;;
         sharp-once) CMD=(node "$PEERS/sharp_once_batch.js" "$2" "$3" "$QUALITY") ;;
         sharp) CMD=(node "$PEERS/sharp_batch.js" "$2" "$3" "$QUALITY") ;;
+        sharp-mozjpeg) CMD=(node "$PEERS/sharp_mozjpeg_batch.js" "$2" "$3" "$QUALITY") ;;
+        jpegli) CMD=("$PY" "$JPEGLI_PEER" "$2" "$3" "$QUALITY") ;;
         pyvips) CMD=("$PY" "$PEERS/pyvips_batch.py" "$2" "$3" "$QUALITY") ;;
     esac
 }
@@ -176,6 +194,8 @@ say "report"
         done
     done
     [[ $HAVE_PYVIPS == 1 ]] || echo "- pyvips: left out, libvips could not be loaded"
+    [[ $HAVE_JPEGLI == 1 ]] || echo "- jpegli: left out, pyjpegli could not be installed"
+    [[ $HAVE_MOZJPEG == 1 ]] || echo "- sharp-mozjpeg: left out, \$PEERS/sharp_mozjpeg_batch.js is missing"
     echo
     "$PY" - "$TIMES" "$WORK" "$SETS" "${TOOLS[*]}" <<'PYTHON'
 import csv, statistics, sys
@@ -216,6 +236,29 @@ for set_ in sets:
             best = min((dssim[(p, s)] for p in peers if (p, s) in dssim), default=None)
             cells.append(f"{dssim[(t, s)] / best:.3f}" if best and (t, s) in dssim else "-")
         print("| " + " | ".join(cells) + " |")
+print()
+print("Each userphoto build against each peer, per size: total bytes ÷ the peer's, then median "
+      "DSSIM ÷ the peer's (fewer bytes at equal or better DSSIM: both ≤ 1.00).")
+print()
+head = ["set", "build", "against"] + [str(s) for s in sizes] + ["all sizes, bytes"]
+print("| " + " | ".join(head) + " |")
+print("|" + "|".join(["---"] * 3 + ["---:"] * (len(head) - 3)) + "|")
+for set_ in sets:
+    rows = list(csv.DictReader(open(f"{work}/{set_}.quality.tsv"), delimiter="\t"))
+    def per_size(t, s):
+        picked = [r for r in rows if r["tool"] == t and int(r["size"]) == s]
+        if not picked:
+            return None
+        return sum(int(r["bytes"]) for r in picked), statistics.median(float(r["dssim"]) for r in picked)
+    for t in [t for t in tools if t.startswith("userphoto")]:
+        for p in peers:
+            cells = [set_, t, p]
+            for s in sizes:
+                ours, theirs = per_size(t, s), per_size(p, s)
+                cells.append(f"{ours[0] / theirs[0]:.2f} / {ours[1] / theirs[1]:.2f}" if ours and theirs else "-")
+            total = lambda tool: sum(int(r["bytes"]) for r in rows if r["tool"] == tool)
+            cells.append(f"{total(t) / total(p):.3f}")
+            print("| " + " | ".join(cells) + " |")
 print()
 print("Median DSSIM per size (absolute):")
 print()

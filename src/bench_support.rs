@@ -204,6 +204,41 @@ fn compare(planes: &crate::planes::Ycc, rgb: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+pub use crate::encode::{Lambda, Settings, Tables};
+
+/// Runs [`ingest`](crate::ingest) up to the encoder: each size's square, upright, as the
+/// encoder gets it.
+pub fn squares(bytes: &[u8], options: &Options) -> Result<Vec<(PhotoSize, Square)>, Error> {
+    let format = crate::recognise(bytes, &options.limits)?;
+    crate::contained(format, || {
+        let decoded = crate::decode::decode(bytes, format, &options.limits)?;
+        let pixels =
+            crate::color::to_srgb(decoded.pixels, decoded.icc.as_deref(), options.background);
+        let upright = |size: PhotoSize, pixels: &Pixels| {
+            (
+                size,
+                Square(decoded.orientation.apply_to_rendition(pixels).into_owned()),
+            )
+        };
+        Ok(crate::resize::resize_all(
+            &pixels,
+            decoded.square,
+            decoded.sizes,
+            &upright,
+        ))
+    })
+}
+
+/// How `ingest` quantises a rendition of `side` for `quality`.
+pub fn settings(side: u32, quality: u8) -> Settings {
+    crate::encode::settings(side, quality)
+}
+
+/// Encodes a square rendition as `ingest` does, quantised as `settings` say.
+pub fn encode_with(square: &Square, settings: &Settings) -> Result<Vec<u8>, Error> {
+    crate::encode::encode_jpeg_with(&square.0, settings)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,8 @@
 //! Encoding a rendition as a baseline JPEG with no metadata.
 
 use crate::error::Error;
-use crate::jpeg::backend::{Active, Backend, EncodeError};
+use crate::jpeg::backend::EncodeError;
+pub use crate::jpeg::writer::{Lambda, Settings, Tables};
 use crate::planes::Ycc;
 use crate::raster::Pixels;
 
@@ -31,33 +32,76 @@ pub(crate) fn chroma_subsampling(side: u32) -> u32 {
 /// Encodes a square rendition as a JPEG with optimised Huffman tables, a JFIF header and
 /// nothing else (no EXIF, XMP, ICC or comment). Packed sRGB RGB8 gets 4:4:4 chroma up to
 /// [`FULL_CHROMA_MAX_SIDE`] and 4:2:0 above (subsampled here, see [`crate::chroma`]); planes
-/// are encoded as they are, and must be 4:4:4 or 4:2:0. The build's JPEG backend
-/// ([`crate::jpeg::backend`]) writes the file.
+/// are encoded as they are, and must be 4:4:4 or 4:2:0. Both builds write the file with the
+/// writer (`crate::jpeg::writer`), quantised as [`settings`] says for the size.
 pub(crate) fn encode_jpeg(pixels: &Pixels, quality: u8) -> Result<Vec<u8>, Error> {
+    let (side, _) = pixels.size();
+    encode_jpeg_with(pixels, &settings(side, quality))
+}
+
+/// How a rendition of `side` is quantised for `quality` (1..=100).
+///
+/// `quality` keeps libjpeg's meaning, the scale of the quantisation tables, and each size
+/// takes it with an offset. Every rendition's levels are chosen for their bits as well as
+/// their error (`jpeg::rdo`), which leaves a larger error than rounding for fewer bits; the
+/// offsets and the weight of the error were chosen together, on the corpus photos, for the
+/// fewest bytes at which every size's median DSSIM stays at least 4 % below the best peer's
+/// (BENCHMARKS.md, "Tuning the writer"):
+///
+/// | sides | tables | luma | chroma | weight of the error |
+/// |---|---|---|---|---|
+/// | up to [`FULL_CHROMA_MAX_SIDE`] (4:4:4) | Annex K's | `quality` - 1 | `quality` - 9 | mozjpeg's |
+/// | 240 and 360 (4:2:0) | N. Robidoux's | `quality` + 1 | `quality` - 5 | 2.8x mozjpeg's |
+/// | 432 and above | N. Robidoux's | `quality` + 2 | `quality` - 5 | 2.8x mozjpeg's |
+///
+/// Robidoux's tables (mozjpeg's default) are finer at low frequencies and coarser at high ones
+/// than Annex K's; chroma takes coarser steps than luma, as DSSIM and the eye weigh it less.
+pub(crate) fn settings(side: u32, quality: u8) -> Settings {
+    /// mozjpeg's weight with its numerator 1.5 powers of two larger: errors cost more, so
+    /// fewer levels drop, and the coarser table then saves more bits for the same error.
+    const WEIGHTIER: Lambda = Lambda {
+        scale1: 16.25,
+        scale2: Lambda::MOZJPEG.scale2,
+    };
+    let quality = i32::from(quality.clamp(1, 100));
+    let offset = |by: i32| (quality + by).clamp(1, 100) as u8;
+    let (tables, luma, chroma, lambda) = if side <= FULL_CHROMA_MAX_SIDE {
+        (Tables::AnnexK, -1, -9, Lambda::MOZJPEG)
+    } else if side <= 360 {
+        (Tables::Robidoux, 1, -5, WEIGHTIER)
+    } else {
+        (Tables::Robidoux, 2, -5, WEIGHTIER)
+    };
+    Settings {
+        luma_quality: offset(luma),
+        chroma_quality: offset(chroma),
+        tables,
+        rate_distortion: Some(lambda),
+    }
+}
+
+/// [`encode_jpeg`] with the quantisation chosen by the caller.
+pub(crate) fn encode_jpeg_with(pixels: &Pixels, settings: &Settings) -> Result<Vec<u8>, Error> {
     let (side, _) = pixels.size();
     let encoded = match pixels {
         Pixels::Packed(raster) if chroma_subsampling(side) == 1 => {
-            encode_rgb(&raster.data, side, quality)
+            encode_rgb(&raster.data, side, settings)
         }
         Pixels::Packed(raster) => {
-            encode_ycc(&crate::chroma::ycbcr_420(&raster.data, side), quality)
+            encode_ycc(&crate::chroma::ycbcr_420(&raster.data, side), settings)
         }
-        Pixels::Planar(ycc) => encode_ycc(ycc, quality),
+        Pixels::Planar(ycc) => encode_ycc(ycc, settings),
     };
     encoded.map_err(|source| Error::Encode { side, source })
 }
 
-/// Packed RGB8 with full-resolution chroma: as it is where the backend takes RGB, else as
-/// 4:4:4 planes.
-fn encode_rgb(pixels: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, EncodeError> {
-    match Active::encode_rgb(pixels, side, quality) {
-        Some(encoded) => encoded,
-        None => encode_ycc(&crate::chroma::ycbcr_444(pixels, side), quality),
-    }
+/// Packed RGB8 with full-resolution chroma, as 4:4:4 planes.
+fn encode_rgb(pixels: &[u8], side: u32, settings: &Settings) -> Result<Vec<u8>, EncodeError> {
+    encode_ycc(&crate::chroma::ycbcr_444(pixels, side), settings)
 }
 
 /// Square planes, 4:4:4 or 4:2:0.
-fn encode_ycc(ycc: &Ycc, quality: u8) -> Result<Vec<u8>, EncodeError> {
+fn encode_ycc(ycc: &Ycc, settings: &Settings) -> Result<Vec<u8>, EncodeError> {
     let (across, down) = ycc.subsampling;
     if !matches!((across, down), (1, 1) | (2, 2)) {
         return Err(format!("chroma subsampled {across}x{down}, not 1x1 or 2x2").into());
@@ -69,5 +113,5 @@ fn encode_ycc(ycc: &Ycc, quality: u8) -> Result<Vec<u8>, EncodeError> {
         )
         .into());
     }
-    Active::encode_planes(ycc, quality)
+    Ok(crate::jpeg::writer::encode(ycc, settings))
 }

@@ -91,7 +91,7 @@ pub use crate::sniff::Format;
 pub const PIPELINE_VERSION: &str = concat!(
     "userphoto ",
     env!("CARGO_PKG_VERSION"),
-    ", pipeline 8",
+    ", pipeline 9",
     jpeg::backend::pipeline_suffix!()
 );
 

@@ -1,15 +1,14 @@
 //! The build's JPEG backend, chosen here and nowhere else.
 //!
 //! The default build is pure Rust: the planar decoder for colour photos, jpeg-decoder (called
-//! by the pipeline) for the rest, and our own writer. The `turbojpeg` feature swaps in
-//! libjpeg-turbo (`backend/turbo.rs`) for what it does faster: packed grey and colour decodes at any
-//! eighth of full scale, progressive colour files, and encoding. [`Active`] is the one that
+//! by the pipeline) for the rest. The `turbojpeg` feature swaps in libjpeg-turbo
+//! (`backend/turbo.rs`) for what it does faster: packed grey and colour decodes at any eighth of
+//! full scale, and progressive colour files. Both builds write renditions with our own writer
+//! ([`super::writer`]). [`Active`] is the one that
 //! is built; the rest of the crate asks it, never the feature.
 
 #[cfg(feature = "turbojpeg")]
 mod turbo;
-
-use crate::planes::Ycc;
 
 /// Why an encode failed.
 pub(crate) type EncodeError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -44,15 +43,6 @@ pub(crate) trait Backend {
         expected: (u32, u32),
         max_scans: u32,
     ) -> Option<Vec<u8>>;
-
-    /// Encodes packed RGB8 `pixels` of `side` x `side` with full-resolution chroma, when the
-    /// backend takes RGB itself; `None` when it wants planes (see
-    /// [`encode_planes`](Backend::encode_planes)).
-    fn encode_rgb(pixels: &[u8], side: u32, quality: u8) -> Option<Result<Vec<u8>, EncodeError>>;
-
-    /// Encodes square planes, 4:4:4 or 4:2:0 (sides 1..=65535, consistent), as a baseline JFIF
-    /// JPEG at `quality` with optimised Huffman tables and nothing else.
-    fn encode_planes(ycc: &Ycc, quality: u8) -> Result<Vec<u8>, EncodeError>;
 }
 
 /// The pure-Rust codec of the default build.
@@ -67,14 +57,6 @@ impl Backend for PureRust {
 
     fn decode_packed(_: &[u8], _: u32, _: Packed, _: (u32, u32), _: u32) -> Option<Vec<u8>> {
         None
-    }
-
-    fn encode_rgb(_: &[u8], _: u32, _: u8) -> Option<Result<Vec<u8>, EncodeError>> {
-        None
-    }
-
-    fn encode_planes(ycc: &Ycc, quality: u8) -> Result<Vec<u8>, EncodeError> {
-        Ok(super::writer::encode(ycc, quality))
     }
 }
 

@@ -16,7 +16,7 @@
 //! | [`baseline`], [`progressive`] | its sequential and progressive scans |
 //! | [`crop`] | cutting out the restart intervals around a region, in bands |
 //! | [`tolerance`] | what libjpeg reads that stricter decoders refuse, made standard once |
-//! | [`writer`] | the baseline JPEG writer |
+//! | [`writer`], [`rdo`] | the baseline JPEG writer; its rate-distortion choice of levels |
 //! | [`backend`] | the build's backend: pure Rust, or libjpeg-turbo with the `turbojpeg` feature |
 
 pub(crate) mod backend;
@@ -30,11 +30,12 @@ mod huffman;
 mod idct;
 pub(crate) mod markers;
 mod progressive;
+mod rdo;
 mod tables;
 #[cfg(test)]
 pub(crate) mod testing;
 mod tolerance;
-mod writer;
+pub(crate) mod writer;
 
 use std::fmt;
 

@@ -13,6 +13,7 @@
 use super::fdct::{fdct, Block, AAN_SCALE};
 use super::huffman::HuffmanCode;
 use super::markers::{APP0, DHT, DQT, EOI, SOF0, SOI, SOS};
+use super::rdo::Search;
 use super::tables::NATURAL;
 use crate::planes::Ycc;
 
@@ -28,17 +29,95 @@ const CHROMA_TABLE: [u16; 64] = [
     99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
 ];
 
-/// Encodes `ycc` (4:4:4 or 4:2:0, sides 1..=65535, consistent) as a baseline JFIF JPEG at
-/// `quality` (1..=100, as libjpeg scales the standard tables) with optimised Huffman tables.
-pub(crate) fn encode(ycc: &Ycc, quality: u8) -> Vec<u8> {
+/// The quantisation tables of quality 50 that [`Settings::tables`] names, luma and chroma
+/// (natural order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tables {
+    /// Annex K's, as libjpeg and most encoders use them.
+    AnnexK,
+    /// N. Robidoux's (mozjpeg's default), one table for luma and chroma: finer low frequencies,
+    /// coarser high ones.
+    Robidoux,
+}
+
+/// N. Robidoux's table, mozjpeg's default for both luma and chroma (natural order).
+const ROBIDOUX_TABLE: [u16; 64] = [
+    16, 16, 16, 18, 25, 37, 56, 85, 16, 17, 20, 27, 34, 40, 53, 75, 16, 20, 24, 31, 43, 62, 91,
+    135, 18, 27, 31, 40, 53, 74, 106, 156, 25, 34, 43, 53, 69, 94, 131, 189, 37, 40, 62, 74, 94,
+    124, 169, 238, 56, 53, 91, 106, 131, 169, 226, 311, 85, 75, 135, 156, 189, 238, 311, 418,
+];
+
+impl Tables {
+    /// The luma and chroma tables of quality 50.
+    fn base(self) -> [&'static [u16; 64]; 2] {
+        match self {
+            Tables::AnnexK => [&LUMA_TABLE, &CHROMA_TABLE],
+            Tables::Robidoux => [&ROBIDOUX_TABLE, &ROBIDOUX_TABLE],
+        }
+    }
+}
+
+/// How a rendition is quantised.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    /// The quality the luma table is scaled for, 1..=100, as libjpeg scales it.
+    pub luma_quality: u8,
+    /// The same for the chroma table.
+    pub chroma_quality: u8,
+    /// The tables scaled.
+    pub tables: Tables,
+
+    /// When set, each block's rounded AC levels are lowered where the bits saved outweigh
+    /// the error added ([`rdo`](super::rdo)), errors weighed by this.
+    pub rate_distortion: Option<Lambda>,
+}
+
+impl Settings {
+    /// Annex K's tables at `quality` for both, each coefficient rounded: libjpeg's output.
+    pub fn rounded(quality: u8) -> Settings {
+        Settings {
+            luma_quality: quality,
+            chroma_quality: quality,
+            tables: Tables::AnnexK,
+            rate_distortion: None,
+        }
+    }
+}
+
+/// The weight of a block's squared quantisation error against its bits, mozjpeg's: λ =
+/// 2^`scale1` / (2^`scale2` + the block's mean AC energy). A busy block, whose errors its own
+/// texture masks, pays less for them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Lambda {
+    /// The base-2 logarithm of the numerator.
+    pub scale1: f32,
+    /// The base-2 logarithm of the energy at which λ is half its value for a flat block.
+    pub scale2: f32,
+}
+
+impl Lambda {
+    /// mozjpeg's defaults.
+    pub const MOZJPEG: Lambda = Lambda {
+        scale1: 14.75,
+        scale2: 16.5,
+    };
+}
+
+/// Encodes `ycc` (4:4:4 or 4:2:0, sides 1..=65535, consistent) as a baseline JFIF JPEG with
+/// optimised Huffman tables, quantised as `settings` say.
+pub(crate) fn encode(ycc: &Ycc, settings: &Settings) -> Vec<u8> {
     debug_assert!(ycc.is_consistent());
     debug_assert!(matches!(ycc.subsampling, (1, 1) | (2, 2)));
+    let [luma, chroma] = settings.tables.base();
     let tables = [
-        quant_table(&LUMA_TABLE, quality),
-        quant_table(&CHROMA_TABLE, quality),
+        quant_table(luma, settings.luma_quality),
+        quant_table(chroma, settings.chroma_quality),
     ];
     let divisors = tables.map(|table| divisors(&table));
-    let tokens = tokenize(ycc, &divisors);
+    let search = settings
+        .rate_distortion
+        .map(|lambda| [0, 1].map(|table| Search::new(&tables[table], table, lambda)));
+    let tokens = tokenize(ycc, &divisors, search.as_ref());
     let codes = tokens.counts.map(|counts| HuffmanCode::optimal(&counts));
 
     let mut out = Vec::new();
@@ -71,12 +150,13 @@ fn divisors(table: &[u8; 64]) -> [f32; 64] {
 }
 
 /// Where each coefficient in zigzag order is in [`fdct`]'s transposed output.
-static TRANSPOSED_OF_ZIGZAG: std::sync::LazyLock<[u8; 64]> = std::sync::LazyLock::new(|| {
-    NATURAL.map(|natural| {
-        let (v, u) = (natural / 8, natural % 8);
-        8 * u + v
-    })
-});
+pub(super) static TRANSPOSED_OF_ZIGZAG: std::sync::LazyLock<[u8; 64]> =
+    std::sync::LazyLock::new(|| {
+        NATURAL.map(|natural| {
+            let (v, u) = (natural / 8, natural % 8);
+            8 * u + v
+        })
+    });
 
 /// The four Huffman tables: luma DC, luma AC, chroma DC, chroma AC.
 const TABLES: usize = 4;
@@ -90,7 +170,7 @@ struct Tokens {
 }
 
 /// Quantises and tokenises every block of `ycc`, MCU by MCU as the scan holds them.
-fn tokenize(ycc: &Ycc, divisors: &[[f32; 64]; 2]) -> Tokens {
+fn tokenize(ycc: &Ycc, divisors: &[[f32; 64]; 2], search: Option<&[Search; 2]>) -> Tokens {
     let mut tokens = Tokens {
         tokens: Vec::new(),
         counts: [[0; 256]; TABLES],
@@ -125,7 +205,11 @@ fn tokenize(ycc: &Ycc, divisors: &[[f32; 64]; 2]) -> Tokens {
                     for block_x in 0..blocks {
                         let x = (mcu_x * blocks + block_x) * 8;
                         let y = (mcu_y * blocks + block_y) * 8;
-                        let coefficients = quantize(&fdct(&plane.block(x, y)), &divisors[table]);
+                        let scaled = scale(&fdct(&plane.block(x, y)), &divisors[table]);
+                        let mut coefficients = round(&scaled);
+                        if let Some(search) = search {
+                            search[table].refine(&mut coefficients, &scaled);
+                        }
                         let prediction = &mut predictions[component];
                         tokens.block(&coefficients, prediction, table);
                     }
@@ -169,19 +253,43 @@ impl Plane<'_> {
     }
 }
 
-/// The quantised coefficients of a transposed DCT output, in zigzag order, each rounded to
-/// the nearest integer (halves to even).
+/// A transposed DCT output in quantisation steps (still transposed).
 #[inline]
-fn quantize(dct: &Block, divisors: &[f32; 64]) -> [i16; 64] {
+fn scale(dct: &Block, divisors: &[f32; 64]) -> [f32; 64] {
+    let mut scaled = [0f32; 64];
+    for ((out, &value), &divisor) in scaled.iter_mut().zip(dct.as_flattened()).zip(divisors) {
+        *out = value * divisor;
+    }
+    scaled
+}
+
+/// [`scale`]'s coefficients rounded to the nearest integer (halves to even), in zigzag order.
+#[inline]
+fn round(scaled: &[f32; 64]) -> [i16; 64] {
     // Adding 1.5 * 2^23 leaves the rounded value in the low mantissa bits of any float under
     // 2^22 in magnitude (coefficients are under 2^11): no conversion, so it vectorises.
     const MAGIC: f32 = 12_582_912.0;
     let mut quantized = [0i32; 64];
-    for ((out, &value), &divisor) in quantized.iter_mut().zip(dct.as_flattened()).zip(divisors) {
-        *out = ((value * divisor + MAGIC).to_bits() as i32).wrapping_sub(MAGIC.to_bits() as i32);
+    for (out, &value) in quantized.iter_mut().zip(scaled) {
+        *out = ((value + MAGIC).to_bits() as i32).wrapping_sub(MAGIC.to_bits() as i32);
     }
     let transposed = &*TRANSPOSED_OF_ZIGZAG;
     std::array::from_fn(|k| quantized[usize::from(transposed[k])] as i16)
+}
+
+/// Which of `levels` are non-zero, one bit each, bit k for the level at k.
+#[inline]
+pub(super) fn nonzero(levels: &[i16; 64]) -> u64 {
+    let flags: [u8; 64] = std::array::from_fn(|k| u8::from(levels[k] != 0));
+    // Eight flags of 0 or 1 in a word: multiplying by 2^56 + 2^49 + ... + 2^7 moves flag i
+    // (at bit 8i) to bit 56 + i, and no other product reaches the top byte or carries into it.
+    flags
+        .chunks_exact(8)
+        .enumerate()
+        .fold(0u64, |mask, (chunk, flags)| {
+            let word = u64::from_le_bytes(flags.try_into().expect("eight flags"));
+            mask | (word.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * chunk)
+        })
 }
 
 impl Tokens {
@@ -194,10 +302,7 @@ impl Tokens {
         self.push(dc_table, 0, dc - *prediction);
         *prediction = dc;
         // The non-zero AC coefficients, one bit each, walked from the lowest.
-        let mut nonzero = coefficients[1..]
-            .iter()
-            .enumerate()
-            .fold(0u64, |mask, (k, &c)| mask | (u64::from(c != 0) << k));
+        let mut nonzero = nonzero(coefficients) >> 1;
         let mut next = 0u32;
         while nonzero != 0 {
             let at = nonzero.trailing_zeros();
@@ -333,6 +438,27 @@ impl BitWriter<'_> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn nonzero_has_a_bit_for_each_nonzero_level() {
+        let mut state = 0x2545_F491_u32;
+        for _ in 0..500 {
+            let levels: [i16; 64] = std::array::from_fn(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                match state % 4 {
+                    0 => (state >> 8) as i16,
+                    1 => -1,
+                    _ => 0,
+                }
+            });
+            let expected = (0..64).fold(0u64, |mask, k| mask | u64::from(levels[k] != 0) << k);
+            assert_eq!(nonzero(&levels), expected, "{levels:?}");
+        }
+        assert_eq!(nonzero(&[0; 64]), 0);
+        assert_eq!(nonzero(&[-3; 64]), u64::MAX);
+    }
+
     /// A `side` x `side` picture with gradients, texture and hard edges (which make the
     /// coder write 0xFF bytes that need stuffing), as RGB8 and as JFIF YCbCr 4:4:4.
     fn picture(side: u32) -> (Vec<u8>, Ycc) {
@@ -426,7 +552,7 @@ mod tests {
             for (ycc, layout) in [(&full, "4:4:4"), (&half, "4:2:0")] {
                 let mut previous = f64::INFINITY;
                 for quality in [50, 85, 100] {
-                    let jpeg = encode(ycc, quality);
+                    let jpeg = encode(ycc, &Settings::rounded(quality));
                     let (width, height, decoded) = decode_rgb(&jpeg);
                     assert_eq!((u32::from(width), u32::from(height)), (side, side));
                     let error = mean_difference(&decoded, &rgb);
@@ -452,7 +578,7 @@ mod tests {
     fn planes_come_back_at_quality_100() {
         let (rgb, _) = picture(200);
         let ycc = ycc_of(&rgb, 200, true);
-        let jpeg = encode(&ycc, 100);
+        let jpeg = encode(&ycc, &Settings::rounded(100));
         let decoded = crate::jpeg::decode_planes(&jpeg, 8, (200, 200)).expect("planes");
         assert_eq!(decoded.subsampling, (2, 2));
         assert!(mean_difference(&decoded.y, &ycc.y) < 0.6);
@@ -465,7 +591,7 @@ mod tests {
     fn as_small_and_as_close_as_jpeg_encoder() {
         let side = 256u16;
         let (rgb, ycc) = picture(u32::from(side));
-        let ours = encode(&ycc, 85);
+        let ours = encode(&ycc, &Settings::rounded(85));
         let mut theirs = Vec::new();
         let mut encoder = jpeg_encoder::Encoder::new(&mut theirs, 85);
         encoder.set_optimized_huffman_tables(true);
@@ -496,7 +622,7 @@ mod tests {
     #[test]
     fn nothing_but_what_a_decoder_needs() {
         let (_, ycc) = picture(64);
-        let jpeg = encode(&ycc, 85);
+        let jpeg = encode(&ycc, &Settings::rounded(85));
         let mut markers = Vec::new();
         let mut at = 2;
         while jpeg[at] == 0xFF && jpeg[at + 1] != 0xDA {

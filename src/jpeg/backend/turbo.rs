@@ -1,8 +1,9 @@
 //! libjpeg-turbo as the backend, for builds with the `turbojpeg` feature.
 //!
-//! libjpeg-turbo's Huffman decoding and scaled inverse DCT are faster than jpeg-decoder's, and
-//! its SIMD encoder is a little better than our writer at the same speed; decoding a large
-//! photo and encoding its sizes are most of an ingest. Everything else stays as in the default
+//! libjpeg-turbo's Huffman decoding and scaled inverse DCT are faster than jpeg-decoder's;
+//! decoding a large photo is most of an ingest. Renditions are written by our own writer, as in
+//! the default build: libjpeg-turbo has no trellis quantisation, and without it its files are a
+//! tenth larger for the same DSSIM (BENCHMARKS.md). Everything else stays as in the default
 //! build: the header is read, and every limit checked, by the pipeline before this runs;
 //! baseline colour photos go to their planes with the planar decoder first (faster than
 //! libjpeg-turbo's own decode to planes, and the same in both builds); CMYK files (whose
@@ -10,13 +11,9 @@
 //! libjpeg-turbo reports a problem with, even a warning, so that damaged files get the same
 //! answer from both builds.
 
-use turbojpeg::{
-    Compressor, DecompressHeader, Decompressor, Image, PixelFormat, ScalingFactor, Subsamp,
-    YuvPlanesImage,
-};
+use turbojpeg::{DecompressHeader, Decompressor, Image, PixelFormat, ScalingFactor};
 
-use super::{Backend, EncodeError, Packed};
-use crate::planes::Ycc;
+use super::{Backend, Packed};
 
 /// libjpeg-turbo, through the `turbojpeg` crate.
 pub(crate) struct LibjpegTurbo;
@@ -53,14 +50,6 @@ impl Backend for LibjpegTurbo {
         decompressor.decompress(bytes, image).ok()?;
         Some(pixels)
     }
-
-    fn encode_rgb(pixels: &[u8], side: u32, quality: u8) -> Option<Result<Vec<u8>, EncodeError>> {
-        Some(encode_rgb(pixels, side, quality).map_err(|e| Box::new(e) as EncodeError))
-    }
-
-    fn encode_planes(ycc: &Ycc, quality: u8) -> Result<Vec<u8>, EncodeError> {
-        encode_ycc(ycc, quality, ycc.subsampling.0 == 2).map_err(|e| Box::new(e) as EncodeError)
-    }
 }
 
 /// A decompressor for `bytes` at `eighths`/8 of full scale, and the scaled header, when that
@@ -82,50 +71,4 @@ fn scaled_decompressor(
         u32::try_from(header.height).ok()?,
     );
     (size == expected).then_some((decompressor, header))
-}
-
-/// Encodes packed RGB8 `pixels` of `side` x `side` as a baseline JPEG with full-resolution
-/// chroma, optimised Huffman tables and a JFIF header only.
-fn encode_rgb(pixels: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, turbojpeg::Error> {
-    let mut compressor = compressor(quality)?;
-    compressor.set_subsamp(Subsamp::None)?;
-    let side = side as usize;
-    compressor.compress_to_vec(Image {
-        pixels,
-        width: side,
-        pitch: side * 3,
-        height: side,
-        format: PixelFormat::RGB,
-    })
-}
-
-/// Encodes the square planes `ycc` as they are (4:2:0 when `half`, else 4:4:4) as a baseline
-/// JPEG with optimised Huffman tables and a JFIF header only.
-fn encode_ycc(ycc: &Ycc, quality: u8, half: bool) -> Result<Vec<u8>, turbojpeg::Error> {
-    let mut compressor = compressor(quality)?;
-    let (side, chroma_side) = (ycc.width as usize, ycc.chroma_width() as usize);
-    // TurboJPEG takes each chroma plane on its own. Bounded: half a rendition's samples.
-    let samples = ycc.cbcr.len() / 2;
-    let (mut cb, mut cr) = (vec![0u8; samples], vec![0u8; samples]);
-    for ((pair, b), r) in ycc.cbcr.chunks_exact(2).zip(&mut cb).zip(&mut cr) {
-        (*b, *r) = (pair[0], pair[1]);
-    }
-    compressor.compress_yuv_planes_to_vec(&YuvPlanesImage {
-        y_plane: ycc.y.as_slice(),
-        u_plane: cb.as_slice(),
-        v_plane: cr.as_slice(),
-        width: side,
-        height: side,
-        y_stride: side,
-        u_stride: chroma_side,
-        v_stride: chroma_side,
-        subsamp: if half { Subsamp::Sub2x2 } else { Subsamp::None },
-    })
-}
-
-fn compressor(quality: u8) -> Result<Compressor, turbojpeg::Error> {
-    let mut compressor = Compressor::new()?;
-    compressor.set_quality(i32::from(quality))?;
-    compressor.set_optimize(true)?;
-    Ok(compressor)
 }

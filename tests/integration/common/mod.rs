@@ -187,7 +187,72 @@ pub fn decode_rendition(bytes: &[u8], side: u32) -> RgbImage {
         (side, side),
         "the image crate reads the {side}x{side} rendition at another size"
     );
+    let Some(reference) = decode_with_djpeg(bytes) else {
+        return trusted;
+    };
+    assert_eq!(
+        reference.dimensions(),
+        (side, side),
+        "djpeg reads the {side}x{side} rendition at another size"
+    );
+    // The decoders' inverse DCTs and chroma upsampling round differently, by a level or so.
+    let apart = mean_abs_diff(&trusted, &reference);
+    assert!(
+        apart < 1.5,
+        "djpeg and jpeg-decoder are {apart} levels apart"
+    );
     trusted
+}
+
+/// Decodes a JPEG with libjpeg-turbo's `djpeg` (Debian's libjpeg-turbo-progs), as browsers'
+/// libjpeg-turbo would; `None`, said once, where `djpeg` is not installed, unless
+/// `USERPHOTO_REQUIRE_DJPEG` is set (as CI sets it), which makes its absence a failure.
+pub fn decode_with_djpeg(bytes: &[u8]) -> Option<RgbImage> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let spawned = Command::new("djpeg")
+        .args(["-ppm"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match spawned {
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                && std::env::var_os("USERPHOTO_REQUIRE_DJPEG").is_none() =>
+        {
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                eprintln!(
+                    "djpeg is not installed (apt-get install libjpeg-turbo-progs): \
+                     renditions are checked with jpeg-decoder and image only"
+                )
+            });
+            return None;
+        }
+        spawned => spawned.expect("djpeg runs (apt-get install libjpeg-turbo-progs)"),
+    };
+    let mut stdin = child.stdin.take().expect("piped");
+    let input = bytes.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output().expect("djpeg finishes");
+    writer
+        .join()
+        .expect("writer")
+        .expect("djpeg takes the file");
+    assert!(
+        output.status.success() && output.stderr.is_empty(),
+        "djpeg: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // A binary PPM as djpeg writes it: "P6\n<width> <height>\n255\n", then the pixels.
+    let mut fields = output.stdout.splitn(5, |b| b.is_ascii_whitespace());
+    let mut field = || std::str::from_utf8(fields.next().expect("a PPM header")).unwrap();
+    assert_eq!(field(), "P6", "djpeg writes a binary PPM");
+    let (width, height) = (field().parse().unwrap(), field().parse().unwrap());
+    assert_eq!(field(), "255");
+    let pixels = fields.next().expect("pixels").to_vec();
+    Some(RgbImage::from_raw(width, height, pixels).expect("width x height pixels"))
 }
 
 // ---------------------------------------------------------------------------------------------

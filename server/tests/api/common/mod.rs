@@ -40,8 +40,12 @@ pub async fn start_with(store: Arc<dyn ObjectStore>, config: Config) -> TestServ
     let task = tokio::spawn(async move {
         axum::serve(listener, router(app)).await.unwrap();
     });
+    // A new connection per request: the server closes a connection after answering a request
+    // whose body it refused unread, and a pooled one reused at that moment fails the next
+    // request with a broken pipe.
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(120))
+        .pool_max_idle_per_host(0)
         .build()
         .unwrap();
     TestServer {
