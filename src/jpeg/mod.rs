@@ -16,7 +16,7 @@
 //! | [`baseline`], [`progressive`] | its sequential and progressive scans |
 //! | [`crop`] | cutting out the restart intervals around a region, in bands |
 //! | [`tolerance`] | what libjpeg reads that stricter decoders refuse, made standard once |
-//! | [`writer`], [`rdo`] | the baseline JPEG writer; its rate-distortion choice of levels |
+//! | [`writer`], [`rdo`], [`progression`] | the JPEG writer; its rate-distortion choice of levels; its progressive scans |
 //! | [`backend`] | the build's backend: pure Rust, or libjpeg-turbo with the `turbojpeg` feature |
 
 pub(crate) mod backend;
@@ -29,6 +29,7 @@ mod fdct;
 mod huffman;
 mod idct;
 pub(crate) mod markers;
+mod progression;
 mod progressive;
 mod rdo;
 mod tables;

@@ -1,4 +1,4 @@
-//! A baseline JPEG encoder for YCbCr planes, in pure Rust: the default build's encoder.
+//! A JPEG encoder for YCbCr planes, in pure Rust: the encoder of both builds.
 //!
 //! A rendition is at most 648x648, so encoding it is small work done nine times per photo;
 //! what costs is the per-coefficient work: the forward DCT, quantisation, and the two passes
@@ -7,12 +7,14 @@
 //! coefficients of a block with one bit mask instead of testing each, and turns each block into
 //! tokens (symbol and magnitude bits) once, counting them on the way; the tables are then built
 //! from the counts and the tokens written with them. The output is a JFIF file with nothing
-//! else: the standard (Annex K) quantisation tables scaled by quality as libjpeg does, one
-//! interleaved scan, 4:4:4 or 4:2:0 chroma.
+//! else: the tables [`Settings`] name scaled by quality as libjpeg does, levels rounded or
+//! chosen for their bits too ([`rdo`](super::rdo)), 4:4:4 or 4:2:0 chroma, one interleaved
+//! baseline scan or libjpeg's progression of scans ([`progression`](super::progression)).
 
 use super::fdct::{fdct, Block, AAN_SCALE};
 use super::huffman::HuffmanCode;
-use super::markers::{APP0, DHT, DQT, EOI, SOF0, SOI, SOS};
+use super::markers::{APP0, DHT, DQT, EOI, SOF0, SOF2, SOI, SOS};
+use super::progression::{write_scans, Component};
 use super::rdo::Search;
 use super::tables::NATURAL;
 use crate::planes::Ycc;
@@ -70,6 +72,9 @@ pub struct Settings {
     /// When set, each block's rounded AC levels are lowered where the bits saved outweigh
     /// the error added ([`rdo`](super::rdo)), errors weighed by this.
     pub rate_distortion: Option<Lambda>,
+    /// Whether the blocks go out as libjpeg's standard progression of scans
+    /// ([`progression`](super::progression)) instead of one baseline scan.
+    pub progressive: bool,
 }
 
 impl Settings {
@@ -80,6 +85,7 @@ impl Settings {
             chroma_quality: quality,
             tables: Tables::AnnexK,
             rate_distortion: None,
+            progressive: false,
         }
     }
 }
@@ -117,12 +123,16 @@ pub(crate) fn encode(ycc: &Ycc, settings: &Settings) -> Vec<u8> {
     let search = settings
         .rate_distortion
         .map(|lambda| [0, 1].map(|table| Search::new(&tables[table], table, lambda)));
-    let tokens = tokenize(ycc, &divisors, search.as_ref());
-    let codes = tokens.counts.map(|counts| HuffmanCode::optimal(&counts));
-
     let mut out = Vec::new();
-    write_headers(&mut out, ycc, &tables, &codes);
-    write_scan(&mut out, &tokens.tokens, &codes);
+    write_headers(&mut out, ycc, &tables, settings.progressive);
+    if settings.progressive {
+        let components = blocks(ycc, &divisors, search.as_ref());
+        write_scans(&mut out, &components, mcus(ycc));
+    } else {
+        let tokens = tokenize(ycc, &divisors, search.as_ref());
+        let codes = tokens.counts.map(|counts| HuffmanCode::optimal(&counts));
+        write_tables_and_scan(&mut out, &tokens.tokens, &codes);
+    }
     out.extend_from_slice(&[0xFF, EOI]);
     out
 }
@@ -169,17 +179,29 @@ struct Tokens {
     counts: [[u32; 256]; TABLES],
 }
 
-/// Quantises and tokenises every block of `ycc`, MCU by MCU as the scan holds them.
-fn tokenize(ycc: &Ycc, divisors: &[[f32; 64]; 2], search: Option<&[Search; 2]>) -> Tokens {
-    let mut tokens = Tokens {
-        tokens: Vec::new(),
-        counts: [[0; 256]; TABLES],
-    };
+/// The MCUs of `ycc` across and down.
+fn mcus(ycc: &Ycc) -> (usize, usize) {
+    let side = 8 * ycc.subsampling.0 as usize;
+    (
+        (ycc.width as usize).div_ceil(side),
+        (ycc.height as usize).div_ceil(side),
+    )
+}
+
+/// Quantises every block of `ycc`, MCU by MCU as the baseline scan holds them, and hands each
+/// to `each` with its component (0 Y, 1 Cb, 2 Cr) and its column and row in the component's
+/// grid of whole MCUs.
+#[inline]
+fn quantize_blocks(
+    ycc: &Ycc,
+    divisors: &[[f32; 64]; 2],
+    search: Option<&[Search; 2]>,
+    mut each: impl FnMut(usize, usize, usize, &[i16; 64]),
+) {
     let (width, height) = (ycc.width as usize, ycc.height as usize);
     let (chroma_width, chroma_height) = (ycc.chroma_width() as usize, ycc.chroma_height() as usize);
     let luma_blocks = ycc.subsampling.0 as usize;
-    let mcus_x = width.div_ceil(8 * luma_blocks);
-    let mcus_y = height.div_ceil(8 * luma_blocks);
+    let (mcus_x, mcus_y) = mcus(ycc);
     let luma = Plane {
         data: &ycc.y,
         width,
@@ -195,7 +217,6 @@ fn tokenize(ycc: &Ycc, divisors: &[[f32; 64]; 2], search: Option<&[Search; 2]>) 
         offset,
     };
     let planes = [luma, chroma(0), chroma(1)];
-    let mut predictions = [0i32; 3];
     for mcu_y in 0..mcus_y {
         for mcu_x in 0..mcus_x {
             for (component, plane) in planes.iter().enumerate() {
@@ -203,21 +224,66 @@ fn tokenize(ycc: &Ycc, divisors: &[[f32; 64]; 2], search: Option<&[Search; 2]>) 
                 let table = usize::from(component > 0);
                 for block_y in 0..blocks {
                     for block_x in 0..blocks {
-                        let x = (mcu_x * blocks + block_x) * 8;
-                        let y = (mcu_y * blocks + block_y) * 8;
-                        let scaled = scale(&fdct(&plane.block(x, y)), &divisors[table]);
+                        let column = mcu_x * blocks + block_x;
+                        let row = mcu_y * blocks + block_y;
+                        let scaled =
+                            scale(&fdct(&plane.block(column * 8, row * 8)), &divisors[table]);
                         let mut coefficients = round(&scaled);
                         if let Some(search) = search {
                             search[table].refine(&mut coefficients, &scaled);
                         }
-                        let prediction = &mut predictions[component];
-                        tokens.block(&coefficients, prediction, table);
+                        each(component, column, row, &coefficients);
                     }
                 }
             }
         }
     }
+}
+
+/// Quantises and tokenises every block of `ycc`, MCU by MCU as the scan holds them.
+fn tokenize(ycc: &Ycc, divisors: &[[f32; 64]; 2], search: Option<&[Search; 2]>) -> Tokens {
+    let mut tokens = Tokens {
+        tokens: Vec::new(),
+        counts: [[0; 256]; TABLES],
+    };
+    let mut predictions = [0i32; 3];
+    quantize_blocks(ycc, divisors, search, |component, _, _, coefficients| {
+        let table = usize::from(component > 0);
+        tokens.block(coefficients, &mut predictions[component], table);
+    });
     tokens
+}
+
+/// Quantises every block of `ycc` and keeps them, component by component, for the scans of
+/// a progressive file.
+fn blocks(ycc: &Ycc, divisors: &[[f32; 64]; 2], search: Option<&[Search; 2]>) -> [Component; 3] {
+    let (mcus_x, mcus_y) = mcus(ycc);
+    let luma_blocks = ycc.subsampling.0 as usize;
+    let component = |index: usize| {
+        let (sampling, width, height) = if index == 0 {
+            (luma_blocks, ycc.width, ycc.height)
+        } else {
+            (1, ycc.chroma_width(), ycc.chroma_height())
+        };
+        let count = mcus_x * sampling * mcus_y * sampling;
+        Component {
+            blocks: vec![[0; 64]; count],
+            masks: vec![[0; 4]; count],
+            across: mcus_x * sampling,
+            sampling,
+            width: (width as usize).div_ceil(8),
+            height: (height as usize).div_ceil(8),
+            table: usize::from(index > 0),
+        }
+    };
+    let mut components = [component(0), component(1), component(2)];
+    quantize_blocks(ycc, divisors, search, |index, column, row, coefficients| {
+        let component = &mut components[index];
+        let at = row * component.across + column;
+        component.blocks[at] = *coefficients;
+        component.masks[at] = Component::masks(coefficients);
+    });
+    components
 }
 
 /// One plane of samples, `step` bytes apart from `offset` (Cb and Cr share a buffer).
@@ -280,7 +346,14 @@ fn round(scaled: &[f32; 64]) -> [i16; 64] {
 /// Which of `levels` are non-zero, one bit each, bit k for the level at k.
 #[inline]
 pub(super) fn nonzero(levels: &[i16; 64]) -> u64 {
-    let flags: [u8; 64] = std::array::from_fn(|k| u8::from(levels[k] != 0));
+    at_least(levels, 1)
+}
+
+/// Which of `levels` are at least `magnitude` in magnitude, one bit each, bit k for the level
+/// at k.
+#[inline]
+pub(super) fn at_least(levels: &[i16; 64], magnitude: u16) -> u64 {
+    let flags: [u8; 64] = std::array::from_fn(|k| u8::from(levels[k].unsigned_abs() >= magnitude));
     // Eight flags of 0 or 1 in a word: multiplying by 2^56 + 2^49 + ... + 2^7 moves flag i
     // (at bit 8i) to bit 56 + i, and no other product reaches the top byte or carries into it.
     flags
@@ -335,12 +408,16 @@ impl Tokens {
     }
 }
 
-fn write_headers(out: &mut Vec<u8>, ycc: &Ycc, tables: &[[u8; 64]; 2], codes: &[HuffmanCode; 4]) {
-    let segment = |out: &mut Vec<u8>, marker: u8, body: &[u8]| {
-        out.extend_from_slice(&[0xFF, marker]);
-        out.extend_from_slice(&(body.len() as u16 + 2).to_be_bytes());
-        out.extend_from_slice(body);
-    };
+/// Appends a marker segment: the marker, the length of `body` and what follows, and `body`.
+pub(super) fn segment(out: &mut Vec<u8>, marker: u8, body: &[u8]) {
+    out.extend_from_slice(&[0xFF, marker]);
+    out.extend_from_slice(&(body.len() as u16 + 2).to_be_bytes());
+    out.extend_from_slice(body);
+}
+
+/// The file's start up to its first scan's tables: SOI, JFIF, the quantisation tables, and the
+/// frame (baseline or progressive).
+fn write_headers(out: &mut Vec<u8>, ycc: &Ycc, tables: &[[u8; 64]; 2], progressive: bool) {
     out.extend_from_slice(&[0xFF, SOI]);
     // JFIF 1.02, no units, square pixels, no thumbnail.
     segment(out, APP0, b"JFIF\0\x01\x02\0\0\x01\0\x01\0\0");
@@ -360,7 +437,11 @@ fn write_headers(out: &mut Vec<u8>, ycc: &Ycc, tables: &[[u8; 64]; 2], codes: &[
     sof.extend_from_slice(&height.to_be_bytes());
     sof.extend_from_slice(&width.to_be_bytes());
     sof.extend_from_slice(&[3, 1, luma_sampling, 0, 2, 0x11, 1, 3, 0x11, 1]);
-    segment(out, SOF0, &sof);
+    segment(out, if progressive { SOF2 } else { SOF0 }, &sof);
+}
+
+/// The baseline scan: its four tables, its header, and the tokens written with them.
+fn write_tables_and_scan(out: &mut Vec<u8>, tokens: &[u32], codes: &[HuffmanCode; 4]) {
     let mut dht = Vec::new();
     for (index, code) in codes.iter().enumerate() {
         // Class (DC 0, AC 1) and destination (luma 0, chroma 1).
@@ -370,16 +451,13 @@ fn write_headers(out: &mut Vec<u8>, ycc: &Ycc, tables: &[[u8; 64]; 2], codes: &[
     }
     segment(out, DHT, &dht);
     segment(out, SOS, &[3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0]);
+    write_scan(out, tokens, codes);
 }
 
 /// Writes the tokens with their tables' codes, stuffing a zero after each 0xFF byte and
 /// padding the last byte with ones.
 fn write_scan(out: &mut Vec<u8>, tokens: &[u32], codes: &[HuffmanCode; 4]) {
-    let mut writer = BitWriter {
-        out,
-        bits: 0,
-        count: 0,
-    };
+    let mut writer = BitWriter::new(out);
     for &token in tokens {
         let table = (token >> 24) as usize;
         let symbol = (token >> 16) & 0xFF;
@@ -388,26 +466,29 @@ fn write_scan(out: &mut Vec<u8>, tokens: &[u32], codes: &[HuffmanCode; 4]) {
         let bits = u64::from(code >> 8) << size | u64::from(token & 0xFFFF);
         writer.put(bits, (code & 0xFF) + size);
     }
-    let padding = (8 - writer.count % 8) % 8;
-    writer.put((1 << padding) - 1, padding);
-    while writer.count >= 8 {
-        writer.count -= 8;
-        writer.byte((writer.bits >> writer.count) as u8);
-    }
+    writer.finish();
 }
 
-/// Collects bits, most significant first, into bytes.
-struct BitWriter<'a> {
+/// Entropy-coded bits into bytes, a zero stuffed after each 0xFF byte.
+pub(super) struct BitWriter<'a> {
     out: &'a mut Vec<u8>,
     /// The bits not yet written, in the low `count` bits.
     bits: u64,
     count: u32,
 }
 
-impl BitWriter<'_> {
+impl<'a> BitWriter<'a> {
+    pub(super) fn new(out: &'a mut Vec<u8>) -> BitWriter<'a> {
+        BitWriter {
+            out,
+            bits: 0,
+            count: 0,
+        }
+    }
+
     /// Appends the low `length` (at most 32) bits of `bits`.
     #[inline]
-    fn put(&mut self, bits: u64, length: u32) {
+    pub(super) fn put(&mut self, bits: u64, length: u32) {
         self.bits = self.bits << length | bits;
         self.count += length;
         if self.count >= 32 {
@@ -430,6 +511,16 @@ impl BitWriter<'_> {
         self.out.push(byte);
         if byte == 0xFF {
             self.out.push(0);
+        }
+    }
+
+    /// Pads the last byte with ones and writes what is left.
+    pub(super) fn finish(mut self) {
+        let padding = (8 - self.count % 8) % 8;
+        self.put((1 << padding) - 1, padding);
+        while self.count >= 8 {
+            self.count -= 8;
+            self.byte((self.bits >> self.count) as u8);
         }
     }
 }
@@ -538,6 +629,107 @@ mod tests {
         let info = decoder.info().expect("info");
         assert_eq!(info.pixel_format, jpeg_decoder::PixelFormat::RGB24);
         (info.width, info.height, pixels)
+    }
+
+    /// A progressive file carries exactly the baseline scan's levels: jpeg-decoder and the
+    /// crate's own decoder read the same pixels from both, at every size shape (whole and
+    /// partial blocks and MCUs), both chroma layouts, coarse and fine tables, with and without
+    /// the rate-distortion step.
+    #[test]
+    fn progressive_carries_the_baseline_levels() {
+        for side in [8u32, 13, 64, 200, 241] {
+            let (rgb, _) = picture(side);
+            for half in [false, true] {
+                let ycc = ycc_of(&rgb, side, half);
+                for quality in [30, 85, 100] {
+                    let mut settings = Settings::rounded(quality);
+                    settings.rate_distortion = (quality == 85).then_some(Lambda::MOZJPEG);
+                    let baseline = encode(&ycc, &settings);
+                    settings.progressive = true;
+                    let progressive = encode(&ycc, &settings);
+                    let case = format!("{side}x{side}, half chroma {half}, quality {quality}");
+                    assert!(progressive.windows(2).any(|m| m == [0xFF, SOF2]), "{case}");
+                    assert_eq!(decode_rgb(&progressive), decode_rgb(&baseline), "{case}");
+                    let ours = |jpeg: &[u8]| {
+                        crate::jpeg::decode_planes(jpeg, 8, (side, side)).expect("planes")
+                    };
+                    let (ours, theirs) = (ours(&progressive), ours(&baseline));
+                    assert!(ours.y == theirs.y && ours.cbcr == theirs.cbcr, "{case}");
+                }
+            }
+        }
+    }
+
+    /// The limits of the progression's coding, reached with blocks made for them: a run of
+    /// more empty blocks than one end-of-band symbol counts (a flat 4:4:4 picture of 182 x 182
+    /// blocks), correction bits held back past libjpeg's bound (blocks of 2s, which the last
+    /// refinement sends as bits only), and runs of more than 16 zeros before a level that
+    /// becomes non-zero in a refinement. Decoded, each file is the baseline file of the same
+    /// blocks.
+    #[test]
+    fn progression_limits() {
+        let mut twos = [2i16; 64];
+        twos[63] = 0;
+        let mut gap = [0i16; 64];
+        gap[1..=5].fill(-2);
+        gap[31] = 1;
+        gap[50] = -1;
+        let mut flat = [0i16; 64];
+        flat[0] = 3;
+        let cases: [(&str, usize, Vec<[i16; 64]>); 3] = [
+            ("empty blocks", 182, vec![flat; 182 * 182]),
+            ("held bits", 6, vec![twos; 36]),
+            (
+                "long runs",
+                6,
+                (0..36)
+                    .map(|n| if n % 3 == 0 { twos } else { gap })
+                    .collect(),
+            ),
+        ];
+        for (case, side, luma) in cases {
+            let ycc = Ycc {
+                width: side as u32 * 8,
+                height: side as u32 * 8,
+                subsampling: (1, 1),
+                y: Vec::new(),
+                cbcr: Vec::new(),
+            };
+            let tables = [[1u8; 64], [1u8; 64]];
+            let chroma: Vec<[i16; 64]> = luma.iter().map(|block| block.map(|v| v / 2)).collect();
+            let planes = [luma, chroma.clone(), chroma];
+            // Baseline: MCU by MCU, a block of each component.
+            let mut tokens = Tokens {
+                tokens: Vec::new(),
+                counts: [[0; 256]; TABLES],
+            };
+            let mut predictions = [0i32; 3];
+            for at in 0..side * side {
+                for (component, blocks) in planes.iter().enumerate() {
+                    let table = usize::from(component > 0);
+                    tokens.block(&blocks[at], &mut predictions[component], table);
+                }
+            }
+            let codes = tokens.counts.map(|counts| HuffmanCode::optimal(&counts));
+            let mut baseline = Vec::new();
+            write_headers(&mut baseline, &ycc, &tables, false);
+            write_tables_and_scan(&mut baseline, &tokens.tokens, &codes);
+            baseline.extend_from_slice(&[0xFF, EOI]);
+            let components = planes.map(|blocks| Component {
+                masks: blocks.iter().map(Component::masks).collect(),
+                blocks,
+                across: side,
+                sampling: 1,
+                width: side,
+                height: side,
+                table: 0,
+            });
+            let mut progressive = Vec::new();
+            write_headers(&mut progressive, &ycc, &tables, true);
+            write_scans(&mut progressive, &components, (side, side));
+            progressive.extend_from_slice(&[0xFF, EOI]);
+            assert_eq!(decode_rgb(&progressive), decode_rgb(&baseline), "{case}");
+        }
     }
 
     /// Another decoder (jpeg-decoder) reads what this writes, at every size shape (whole and

@@ -124,16 +124,36 @@ fn every_boundary_is_inclusive() {
     }
 }
 
-/// The chroma sampling of a baseline JPEG's frame header: the (horizontal, vertical) factors
-/// of its first component, 1x1 for 4:4:4 and 2x2 for 4:2:0.
-fn luma_sampling(jpeg: &[u8]) -> (u8, u8) {
-    let (_, frame) = jpeg_segments(jpeg)
+/// A JPEG's frame header: its marker (0xC0 baseline, 0xC2 progressive) and payload.
+fn frame(jpeg: &[u8]) -> (u8, Vec<u8>) {
+    jpeg_segments(jpeg)
         .into_iter()
-        .find(|(marker, _)| *marker == 0xC0)
-        .expect("a baseline frame header");
-    // SOF0 payload: precision, height, width, component count, then id and factors of each.
-    let factors = frame[7];
+        .find(|(marker, _)| matches!(*marker, 0xC0 | 0xC2))
+        .expect("a baseline or progressive frame header")
+}
+
+/// The chroma sampling of a JPEG's frame header: the (horizontal, vertical) factors of its
+/// first component, 1x1 for 4:4:4 and 2x2 for 4:2:0.
+fn luma_sampling(jpeg: &[u8]) -> (u8, u8) {
+    // SOF payload: precision, height, width, component count, then id and factors of each.
+    let factors = frame(jpeg).1[7];
     (factors >> 4, factors & 0x0F)
+}
+
+/// Renditions of 360x360 and more are progressive, the smaller ones baseline.
+#[test]
+fn large_sizes_are_progressive() {
+    let set = ingest_ok(&source(1000, 1000));
+    assert_eq!(set.len(), 9);
+    for rendition in set.iter() {
+        let side = rendition.width();
+        let expected = if side >= 360 { 0xC2 } else { 0xC0 };
+        assert_eq!(
+            frame(rendition.bytes()).0,
+            expected,
+            "frame of the {side}x{side} rendition"
+        );
+    }
 }
 
 #[test]
