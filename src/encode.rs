@@ -41,7 +41,7 @@ pub(crate) fn encode_jpeg(pixels: &Pixels, quality: u8) -> Result<Vec<u8>, Error
 
 /// The smallest side written as a progressive JPEG: from 360x360 up the progression takes
 /// 2.4–3.7 % fewer bytes than the baseline scan of the same blocks, at 240x240 only 1.1 %
-/// (not worth its time), and below it takes more (BENCHMARKS.md, pipeline 9).
+/// (not worth its time), and below it takes more (BENCHMARKS.md, "History", pipeline 9).
 pub(crate) const PROGRESSIVE_MIN_SIDE: u32 = 360;
 
 /// How a rendition of `side` is quantised for `quality` (1..=100).
@@ -50,8 +50,8 @@ pub(crate) const PROGRESSIVE_MIN_SIDE: u32 = 360;
 /// takes it with an offset. Every rendition's levels are chosen for their bits as well as
 /// their error (`jpeg::rdo`), which leaves a larger error than rounding for fewer bits; the
 /// offsets and the weight of the error were chosen together, on the corpus photos, for the
-/// fewest bytes at which every size's median DSSIM stays at least 4 % below the best peer's
-/// (BENCHMARKS.md, "Tuning the writer"):
+/// fewest bytes at which every size's median DSSIM stays at or below 0.965x the best peer's
+/// (BENCHMARKS.md, "History", pipeline 9):
 ///
 /// | sides | tables | luma | chroma | weight of the error |
 /// |---|---|---|---|---|

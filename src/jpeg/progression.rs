@@ -4,10 +4,11 @@
 //! A progressive file carries the coefficients in several scans: first the DC levels at half
 //! precision, then bands of AC levels at reduced precision, then the bits left out (successive
 //! approximation). Each scan codes fewer distinct symbols than the one baseline scan, so its
-//! optimised table is tighter, and a run of blocks with nothing in a band costs one end-of-band
-//! run symbol instead of an end of block each. On renditions of 240x240 and more this takes 1–4 %
-//! fewer bytes than the baseline scan of the same blocks; below, the scans' own headers cost more
-//! than they save (BENCHMARKS.md, pipeline 9). Every decoder of the JPEG standard reads it.
+//! optimised table is tighter, and a run of blocks with nothing in a band costs one
+//! end-of-band run symbol instead of an end of block each. On renditions of 360x360 and more
+//! this takes 2.4–3.7 % fewer bytes than the baseline scan of the same blocks; below, the
+//! scans' own headers cost about as much as they save or more (BENCHMARKS.md, "History",
+//! pipeline 9). Every decoder of the JPEG standard reads it.
 //!
 //! The coding of each kind of scan is libjpeg's (`jcphuff.c`): DC differences of the levels
 //! shifted right by the scan's point transform; first AC scans as baseline blocks with

@@ -10,10 +10,10 @@
 //! masks its errors, pays less for them (see [`Lambda`]).
 //!
 //! mozjpeg searches every path through the block (a trellis: a dynamic programme over the
-//! zigzag positions). That search finds 7 % more savings than the greedy walk here, and costs
-//! 40 % of an ingest's instructions; the walk visits only the non-zero levels and costs a
-//! fraction of the forward DCT (BENCHMARKS.md, pipeline 9). Each step it takes lowers the
-//! block's cost (bits plus weighted error), so the result never costs more than rounding.
+//! zigzag positions). That search saved 7 % more than the greedy walk here, for 40 % of an
+//! ingest's instructions; the walk visits only the non-zero levels and costs about 4 %
+//! (BENCHMARKS.md, "History", pipeline 9). Each step it takes lowers the block's cost (bits
+//! plus weighted error), so the result never costs more than rounding.
 //!
 //! The DC coefficient is rounded: its differences from block to block are coded, and a change
 //! to one would move the next block's cost.
