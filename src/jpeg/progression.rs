@@ -141,8 +141,9 @@ const MAX_HELD_BITS: usize = 1000 - 64 + 1;
 /// Writes every scan of [`SCRIPT`] for `components` (Y, Cb, Cr) in MCUs of `mcus` (across,
 /// down), each with its own Huffman tables.
 pub(super) fn write_scans(out: &mut Vec<u8>, components: &[Component; 3], mcus: (usize, usize)) {
+    let mut tokens = Tokens::new();
     for scan in &SCRIPT {
-        let tokens = tokenize(scan, components, mcus);
+        tokenize(&mut tokens, scan, components, mcus);
         let codes = tokens.counts.map(|counts| {
             counts
                 .iter()
@@ -170,69 +171,112 @@ pub(super) fn write_scans(out: &mut Vec<u8>, components: &[Component; 3], mcus: 
         sos.extend_from_slice(&[scan.start as u8, scan.end as u8, scan.high << 4 | scan.low]);
         segment(out, SOS, &sos);
         let mut writer = BitWriter::new(out);
-        for token in tokens.tokens {
-            match token {
-                Token::Raw(bit) => writer.put(u64::from(bit), 1),
-                Token::Coded {
-                    table,
-                    symbol,
-                    extra,
-                    length,
-                } => {
-                    let code = codes[usize::from(table)]
-                        .as_ref()
-                        .expect("a table for every symbol counted")
-                        .codes[usize::from(symbol)];
-                    let bits = u64::from(code >> 8) << length | u64::from(extra);
-                    writer.put(bits, (code & 0xFF) + u32::from(length));
-                }
+        for &token in &tokens.tokens {
+            let (bits, length) = (u64::from(token & 0xFFFF), token >> 24 & 0x1F);
+            if token & BITS != 0 {
+                writer.put(bits, length);
+            } else {
+                let code = codes[(token >> 29 & 1) as usize]
+                    .as_ref()
+                    .expect("a table for every symbol counted")
+                    .codes[(token >> 16 & 0xFF) as usize];
+                writer.put(
+                    u64::from(code >> 8) << length | bits,
+                    (code & 0xFF) + length,
+                );
             }
         }
         writer.finish();
     }
 }
 
-/// A scan's output before its tables exist.
-enum Token {
-    /// A Huffman symbol of `table` followed by `length` bits of `extra`.
-    Coded {
-        table: u8,
-        symbol: u8,
-        extra: u16,
-        length: u8,
-    },
-    /// One bit as it is: a DC refinement or an AC correction bit.
-    Raw(u8),
-}
+/// A token of a scan, before its tables exist: a Huffman symbol (bits 16..24) of a table (bit
+/// 29) followed by `length` (bits 24..29) bits of its own (the low 16), or with [`BITS`] set,
+/// `length` bits as they are (DC refinements, AC correction bits).
+type Token = u32;
+
+/// The flag of a token of bits as they are.
+const BITS: Token = 1 << 31;
 
 /// A scan's tokens and how often each table's symbols occur in them.
 struct Tokens {
     tokens: Vec<Token>,
     counts: [[u32; 256]; 2],
-    /// Blocks with nothing more in the band since the last symbol, and the correction bits
-    /// they hold back (refinements only).
+    /// Blocks with nothing more in the band since the last symbol, the correction bits they
+    /// hold back (refinements only: as tokens of bits) and how many.
     end_of_band: u32,
-    held: Vec<u8>,
-    /// The correction bits of the block being refined, not yet sent.
-    pending: Vec<u8>,
+    held: Vec<Token>,
+    held_bits: usize,
+    /// The correction bits of the block being refined, not yet sent: the first in the
+    /// highest of `pending_bits` bits.
+    pending: u64,
+    pending_bits: u32,
 }
 
 impl Tokens {
+    fn new() -> Tokens {
+        Tokens {
+            tokens: Vec::new(),
+            counts: [[0; 256]; 2],
+            end_of_band: 0,
+            held: Vec::new(),
+            held_bits: 0,
+            pending: 0,
+            pending_bits: 0,
+        }
+    }
+
+    /// Starts the next scan, keeping the buffers.
+    fn clear(&mut self) {
+        self.tokens.clear();
+        self.counts = [[0; 256]; 2];
+        debug_assert!(self.end_of_band == 0 && self.held.is_empty() && self.pending_bits == 0);
+    }
+
+    #[inline]
     fn symbol(&mut self, table: usize, symbol: u8, extra: u16, length: u8) {
         self.counts[table][usize::from(symbol)] += 1;
-        self.tokens.push(Token::Coded {
-            table: table as u8,
-            symbol,
-            extra,
-            length,
-        });
+        self.tokens.push(
+            (table as u32) << 29
+                | u32::from(length) << 24
+                | u32::from(symbol) << 16
+                | u32::from(extra),
+        );
     }
 
     /// A value's size in bits and its bits as JPEG codes them (negative values as value - 1).
+    #[inline]
     fn value(&mut self, table: usize, run: u8, value: i32) {
         let size = 32 - value.unsigned_abs().leading_zeros();
         let bits = if value < 0 { value - 1 } else { value } as u32 & ((1 << size) - 1);
         self.symbol(table, run << 4 | size as u8, bits as u16, size as u8);
+    }
+
+    /// `length` (at most 64) bits of `bits` as they are, the first in the highest, as tokens
+    /// of 16 bits or fewer appended to `to`.
+    #[inline]
+    fn bits(to: &mut Vec<Token>, bits: u64, length: u32) {
+        let mut left = length;
+        while left > 0 {
+            let take = left.min(16);
+            left -= take;
+            let chunk = (bits >> left) as u32 & ((1 << take) - 1);
+            to.push(BITS | take << 24 | chunk);
+        }
+    }
+
+    /// One correction bit of the block being refined.
+    #[inline]
+    fn hold(&mut self, bit: u64) {
+        self.pending = self.pending << 1 | bit;
+        self.pending_bits += 1;
+    }
+
+    /// The current block's correction bits, after the symbol just coded.
+    #[inline]
+    fn send_pending(&mut self) {
+        Tokens::bits(&mut self.tokens, self.pending, self.pending_bits);
+        (self.pending, self.pending_bits) = (0, 0);
     }
 
     /// The pending run of empty blocks as one symbol, then the correction bits it held.
@@ -244,18 +288,14 @@ impl Tokens {
         let run = self.end_of_band as u16 & ((1 << bits) - 1);
         self.symbol(table, (bits as u8) << 4, run, bits as u8);
         self.end_of_band = 0;
-        self.tokens.extend(self.held.drain(..).map(Token::Raw));
+        self.tokens.append(&mut self.held);
+        self.held_bits = 0;
     }
 }
 
-fn tokenize(scan: &Scan, components: &[Component; 3], mcus: (usize, usize)) -> Tokens {
-    let mut tokens = Tokens {
-        tokens: Vec::new(),
-        counts: [[0; 256]; 2],
-        end_of_band: 0,
-        held: Vec::new(),
-        pending: Vec::new(),
-    };
+/// The tokens of `scan` into `tokens` (cleared first).
+fn tokenize(tokens: &mut Tokens, scan: &Scan, components: &[Component; 3], mcus: (usize, usize)) {
+    tokens.clear();
     if scan.start == 0 {
         // DC, all components interleaved, MCU by MCU.
         let mut predictions = [0i32; 3];
@@ -274,16 +314,14 @@ fn tokenize(scan: &Scan, components: &[Component; 3], mcus: (usize, usize)) -> T
                                 tokens.value(component.table, 0, value - *prediction);
                                 *prediction = value;
                             } else {
-                                tokens
-                                    .tokens
-                                    .push(Token::Raw((level >> scan.low) as u8 & 1));
+                                Tokens::bits(&mut tokens.tokens, (level >> scan.low) as u64 & 1, 1);
                             }
                         }
                     }
                 }
             }
         }
-        return tokens;
+        return;
     }
     // AC, one component, over the blocks that hold its samples.
     let component = &components[scan.components[0]];
@@ -296,20 +334,13 @@ fn tokenize(scan: &Scan, components: &[Component; 3], mcus: (usize, usize)) -> T
             let low = usize::from(scan.low);
             let sent = masks[low] & band;
             if scan.high == 0 {
-                first_ac(&mut tokens, table, block, sent, scan);
+                first_ac(tokens, table, block, sent, scan);
             } else {
-                refine_ac(
-                    &mut tokens,
-                    table,
-                    block,
-                    (sent, masks[low + 1] & band),
-                    scan,
-                );
+                refine_ac(tokens, table, block, (sent, masks[low + 1] & band), scan);
             }
         }
     }
     tokens.end_band_run(table);
-    tokens
 }
 
 /// A block's band in a first AC scan: its levels shifted right by the point transform,
@@ -365,28 +396,24 @@ fn refine_ac(
             tokens.end_band_run(table);
             tokens.symbol(table, 0xF0, 0, 0);
             run -= 16;
-            tokens
-                .tokens
-                .extend(tokens.pending.drain(..).map(Token::Raw));
+            tokens.send_pending();
         }
         if before & 1 << k != 0 {
-            tokens
-                .pending
-                .push((block[k].unsigned_abs() >> scan.low) as u8 & 1);
+            tokens.hold(u64::from(block[k].unsigned_abs() >> scan.low) & 1);
             continue;
         }
         tokens.end_band_run(table);
         tokens.symbol(table, (run as u8) << 4 | 1, u16::from(block[k] > 0), 1);
-        tokens
-            .tokens
-            .extend(tokens.pending.drain(..).map(Token::Raw));
+        tokens.send_pending();
         run = 0;
     }
     run += scan.end - previous;
-    if run > 0 || !tokens.pending.is_empty() {
+    if run > 0 || tokens.pending_bits > 0 {
         tokens.end_of_band += 1;
-        tokens.held.append(&mut tokens.pending);
-        if tokens.end_of_band == MAX_END_OF_BAND_RUN || tokens.held.len() > MAX_HELD_BITS {
+        Tokens::bits(&mut tokens.held, tokens.pending, tokens.pending_bits);
+        tokens.held_bits += tokens.pending_bits as usize;
+        (tokens.pending, tokens.pending_bits) = (0, 0);
+        if tokens.end_of_band == MAX_END_OF_BAND_RUN || tokens.held_bits > MAX_HELD_BITS {
             tokens.end_band_run(table);
         }
     }
@@ -412,10 +439,12 @@ mod tests {
     /// The coded symbols of a scan with their extra bits, and the raw bits after each.
     fn coded(tokens: &Tokens) -> Vec<(u8, u16, usize)> {
         let mut coded: Vec<(u8, u16, usize)> = Vec::new();
-        for token in &tokens.tokens {
-            match *token {
-                Token::Coded { symbol, extra, .. } => coded.push((symbol, extra, 0)),
-                Token::Raw(_) => coded.last_mut().expect("a symbol first").2 += 1,
+        for &token in &tokens.tokens {
+            let length = (token >> 24 & 0x1F) as usize;
+            if token & BITS != 0 {
+                coded.last_mut().expect("a symbol first").2 += length;
+            } else {
+                coded.push(((token >> 16) as u8, token as u16, 0));
             }
         }
         coded
@@ -425,7 +454,13 @@ mod tests {
     /// leading one), then one of the 7233 left.
     #[test]
     fn an_end_of_band_run_stops_at_0x7fff_blocks() {
-        let tokens = tokenize(&SCRIPT[2], &components([0; 64], 200), (200, 200));
+        let mut tokens = Tokens::new();
+        tokenize(
+            &mut tokens,
+            &SCRIPT[2],
+            &components([0; 64], 200),
+            (200, 200),
+        );
         let left = 40_000 - 0x7FFF;
         assert_eq!(
             coded(&tokens),
@@ -439,7 +474,8 @@ mod tests {
     fn held_correction_bits_end_the_run() {
         let mut twos = [2i16; 64];
         twos[63] = 0;
-        let tokens = tokenize(&SCRIPT[9], &components(twos, 6), (6, 6));
+        let mut tokens = Tokens::new();
+        tokenize(&mut tokens, &SCRIPT[9], &components(twos, 6), (6, 6));
         assert_eq!(
             coded(&tokens),
             [
