@@ -1,4 +1,5 @@
-//! Encoding a rendition as a baseline JPEG with no metadata.
+//! Encoding a rendition as a JPEG with no metadata: baseline below 360x360, progressive from
+//! there up.
 
 use crate::error::Error;
 use crate::jpeg::backend::EncodeError;

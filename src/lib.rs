@@ -37,10 +37,11 @@
 //! DCT domain, that still leaves the largest size's worth of pixels); keeps the centre square
 //! of the upright image; converts it from its embedded ICC profile to sRGB and composites
 //! transparency over the background; resamples each size with Lanczos3; applies the EXIF
-//! orientation; and encodes each size as a baseline JPEG with no metadata, in parallel on the
-//! rayon pool. A baseline colour JPEG (a camera or phone photo) is decoded to its luma and
-//! chroma planes as they are stored; untagged (sRGB), it never becomes RGB: the planes are
-//! resampled at their own resolutions and encoded as they are.
+//! orientation; and encodes each size as a JPEG with no metadata (baseline up to 240x240,
+//! progressive above), in parallel on the rayon pool. A baseline colour JPEG (a camera or
+//! phone photo) is decoded to its luma and chroma planes as they are stored; untagged (sRGB),
+//! it never becomes RGB: the planes are resampled at their own resolutions and encoded as they
+//! are.
 //! Outputs are byte-identical for the same input and options, whatever the thread count.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

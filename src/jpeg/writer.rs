@@ -109,8 +109,8 @@ impl Lambda {
     };
 }
 
-/// Encodes `ycc` (4:4:4 or 4:2:0, sides 1..=65535, consistent) as a baseline JFIF JPEG with
-/// optimised Huffman tables, quantised as `settings` say.
+/// Encodes `ycc` (4:4:4 or 4:2:0, sides 1..=65535, consistent) as a JFIF JPEG with optimised
+/// Huffman tables, baseline or progressive and quantised as `settings` say.
 pub(crate) fn encode(ycc: &Ycc, settings: &Settings) -> Vec<u8> {
     debug_assert!(ycc.is_consistent());
     debug_assert!(matches!(ycc.subsampling, (1, 1) | (2, 2)));
