@@ -79,23 +79,86 @@ pub(crate) fn inverse_dct<const N: usize>(
         .take(N)
         .enumerate()
         .all(|(v, row)| row[usize::from(v == 0)..N].iter().all(|&c| c == 0));
+    if N == 8 && !flat {
+        return inverse_dct_8(block, quant, plane, origin, stride, step);
+    }
+    // Luma planes take every pixel, the interleaved chroma plane every other: with the step
+    // known, the writes need no bounds check each.
+    match step {
+        1 => write_block::<N, 1>(block, quant, idct, flat, plane, origin, stride),
+        2 => write_block::<N, 2>(block, quant, idct, flat, plane, origin, stride),
+        _ => write_block_stepped::<N>(block, quant, idct, flat, plane, origin, stride, step),
+    }
+}
+
+/// [`inverse_dct`] below full scale (or of a flat block) into pixels `STEP` apart.
+#[inline]
+fn write_block<const N: usize, const STEP: usize>(
+    block: &[i32; 256],
+    quant: &[f32; 64],
+    idct: &[[f32; 8]; 8],
+    flat: bool,
+    plane: &mut [u8],
+    origin: usize,
+    stride: usize,
+) -> Result<(), Declined> {
+    let mut levels = [[0u8; N]; N];
+    block_levels::<N>(block, quant, idct, flat, &mut levels)?;
+    for (y, row) in levels.iter().enumerate() {
+        let start = origin + y * stride;
+        let out = plane
+            .get_mut(start..start + (N - 1) * STEP + 1)
+            .ok_or(OUTSIDE)?;
+        for (x, &level) in row.iter().enumerate() {
+            out[x * STEP] = level;
+        }
+    }
+    Ok(())
+}
+
+/// [`write_block`] for any step.
+#[allow(clippy::too_many_arguments)]
+fn write_block_stepped<const N: usize>(
+    block: &[i32; 256],
+    quant: &[f32; 64],
+    idct: &[[f32; 8]; 8],
+    flat: bool,
+    plane: &mut [u8],
+    origin: usize,
+    stride: usize,
+    step: usize,
+) -> Result<(), Declined> {
+    let mut levels = [[0u8; N]; N];
+    block_levels::<N>(block, quant, idct, flat, &mut levels)?;
+    for (y, row) in levels.iter().enumerate() {
+        let start = origin + y * stride;
+        let out = plane
+            .get_mut(start..start + (N - 1) * step + 1)
+            .ok_or(OUTSIDE)?;
+        for (x, &level) in row.iter().enumerate() {
+            out[x * step] = level;
+        }
+    }
+    Ok(())
+}
+
+/// The `N` x `N` levels of a block's lowest frequencies (all one level when `flat`).
+#[inline]
+fn block_levels<const N: usize>(
+    block: &[i32; 256],
+    quant: &[f32; 64],
+    idct: &[[f32; 8]; 8],
+    flat: bool,
+    levels: &mut [[u8; N]; N],
+) -> Result<(), Declined> {
     if flat {
         let level = block[0] as f32 * quant[0] * idct[0][0] * idct[0][0] + 128.5;
         if CHECK_LEVELS && !LEVELS.contains(&level) {
             return Err(OUT_OF_RANGE);
         }
-        let level = (level as i32).clamp(0, 255) as u8;
-        for y in 0..N {
-            let start = origin + y * stride;
-            let out = plane
-                .get_mut(start..start + (N - 1) * step + 1)
-                .ok_or(OUTSIDE)?;
-            out.iter_mut().step_by(step).for_each(|p| *p = level);
-        }
+        // Rounded half up: `as` truncates toward zero and saturates at 0 and 255.
+        *levels = [[level as u8; N]; N];
         return Ok(());
-    }
-    if N == 8 {
-        return inverse_dct_8(block, quant, plane, origin, stride, step);
     }
     // Rows first: each row of frequencies to N pixels; then each column.
     let mut rows = [[0f32; N]; N];
@@ -109,20 +172,15 @@ pub(crate) fn inverse_dct<const N: usize>(
         }
     }
     let mut beyond = false;
-    for (y, weights) in idct.iter().enumerate().take(N) {
-        let start = origin + y * stride;
-        let out = plane
-            .get_mut(start..start + (N - 1) * step + 1)
-            .ok_or(OUTSIDE)?;
-        for x in 0..N {
+    for (weights, out) in idct.iter().zip(levels.iter_mut()) {
+        for (x, pixel) in out.iter_mut().enumerate() {
             let mut sum = 0f32;
             for (row, weight) in rows.iter().zip(weights) {
                 sum += weight * row[x];
             }
             let level = sum + 128.5;
             beyond |= CHECK_LEVELS && !LEVELS.contains(&level);
-            // Rounded half up; `as` saturates, and anything below zero clamps to 0 anyway.
-            out[x * step] = (level as i32).clamp(0, 255) as u8;
+            *pixel = level as u8;
         }
     }
     if beyond {
