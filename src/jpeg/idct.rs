@@ -82,51 +82,25 @@ pub(crate) fn inverse_dct<const N: usize>(
     if N == 8 && !flat {
         return inverse_dct_8(block, quant, plane, origin, stride, step);
     }
-    // Luma planes take every pixel, the interleaved chroma plane every other: with the step
-    // known, the writes need no bounds check each.
+    // Luma planes take every pixel, the interleaved chroma plane every other: with the step a
+    // constant in each inlined copy, the writes need no bounds check each.
     match step {
-        1 => write_block::<N, 1>(block, quant, idct, flat, plane, origin, stride),
-        2 => write_block::<N, 2>(block, quant, idct, flat, plane, origin, stride),
-        _ => write_block_stepped::<N>(block, quant, idct, flat, plane, origin, stride, step),
+        1 => write_block::<N>(block, quant, idct, flat, plane, (origin, stride, 1)),
+        2 => write_block::<N>(block, quant, idct, flat, plane, (origin, stride, 2)),
+        _ => write_block::<N>(block, quant, idct, flat, plane, (origin, stride, step)),
     }
 }
 
-/// [`inverse_dct`] below full scale (or of a flat block) into pixels `STEP` apart.
-#[inline]
-fn write_block<const N: usize, const STEP: usize>(
+/// [`inverse_dct`] below full scale (or of a flat block) into `plane` at `origin`, rows
+/// `stride` apart and pixels `step` apart.
+#[inline(always)]
+fn write_block<const N: usize>(
     block: &[i32; 256],
     quant: &[f32; 64],
     idct: &[[f32; 8]; 8],
     flat: bool,
     plane: &mut [u8],
-    origin: usize,
-    stride: usize,
-) -> Result<(), Declined> {
-    let mut levels = [[0u8; N]; N];
-    block_levels::<N>(block, quant, idct, flat, &mut levels)?;
-    for (y, row) in levels.iter().enumerate() {
-        let start = origin + y * stride;
-        let out = plane
-            .get_mut(start..start + (N - 1) * STEP + 1)
-            .ok_or(OUTSIDE)?;
-        for (x, &level) in row.iter().enumerate() {
-            out[x * STEP] = level;
-        }
-    }
-    Ok(())
-}
-
-/// [`write_block`] for any step.
-#[allow(clippy::too_many_arguments)]
-fn write_block_stepped<const N: usize>(
-    block: &[i32; 256],
-    quant: &[f32; 64],
-    idct: &[[f32; 8]; 8],
-    flat: bool,
-    plane: &mut [u8],
-    origin: usize,
-    stride: usize,
-    step: usize,
+    (origin, stride, step): (usize, usize, usize),
 ) -> Result<(), Declined> {
     let mut levels = [[0u8; N]; N];
     block_levels::<N>(block, quant, idct, flat, &mut levels)?;
