@@ -59,77 +59,28 @@ struct Scan {
 /// luma's lowest AC band and each chroma's AC at reduced precision, the rest of luma, then the
 /// bits left out.
 const SCRIPT: [Scan; 10] = [
-    Scan {
-        components: &[0, 1, 2],
-        start: 0,
-        end: 0,
-        high: 0,
-        low: 1,
-    },
-    Scan {
-        components: &[0],
-        start: 1,
-        end: 5,
-        high: 0,
-        low: 2,
-    },
-    Scan {
-        components: &[2],
-        start: 1,
-        end: 63,
-        high: 0,
-        low: 1,
-    },
-    Scan {
-        components: &[1],
-        start: 1,
-        end: 63,
-        high: 0,
-        low: 1,
-    },
-    Scan {
-        components: &[0],
-        start: 6,
-        end: 63,
-        high: 0,
-        low: 2,
-    },
-    Scan {
-        components: &[0],
-        start: 1,
-        end: 63,
-        high: 2,
-        low: 1,
-    },
-    Scan {
-        components: &[0, 1, 2],
-        start: 0,
-        end: 0,
-        high: 1,
-        low: 0,
-    },
-    Scan {
-        components: &[2],
-        start: 1,
-        end: 63,
-        high: 1,
-        low: 0,
-    },
-    Scan {
-        components: &[1],
-        start: 1,
-        end: 63,
-        high: 1,
-        low: 0,
-    },
-    Scan {
-        components: &[0],
-        start: 1,
-        end: 63,
-        high: 1,
-        low: 0,
-    },
+    scan(&[0, 1, 2], 0, 0, 0, 1),
+    scan(&[0], 1, 5, 0, 2),
+    scan(&[2], 1, 63, 0, 1),
+    scan(&[1], 1, 63, 0, 1),
+    scan(&[0], 6, 63, 0, 2),
+    scan(&[0], 1, 63, 2, 1),
+    scan(&[0, 1, 2], 0, 0, 1, 0),
+    scan(&[2], 1, 63, 1, 0),
+    scan(&[1], 1, 63, 1, 0),
+    scan(&[0], 1, 63, 1, 0),
 ];
+
+/// A [`Scan`] of `components`, positions `start..=end`, bits `high` and `low`.
+const fn scan(components: &'static [usize], start: usize, end: usize, high: u8, low: u8) -> Scan {
+    Scan {
+        components,
+        start,
+        end,
+        high,
+        low,
+    }
+}
 
 /// The longest run of blocks one end-of-band symbol may count.
 const MAX_END_OF_BAND_RUN: u32 = 0x7FFF;
