@@ -98,6 +98,14 @@ pub(crate) struct HuffmanCode {
 }
 
 impl HuffmanCode {
+    /// Appends the table's specification as a DHT segment holds it: class (0 DC, 1 AC) and
+    /// destination in one byte, the count of codes of each length, the symbols.
+    pub fn specify(&self, dht: &mut Vec<u8>, class: u8, destination: u8) {
+        dht.push(class << 4 | destination);
+        dht.extend_from_slice(&self.counts);
+        dht.extend_from_slice(&self.symbols);
+    }
+
     /// The optimal code for `frequencies` with codes at most 16 bits long and none all ones,
     /// as JPEG's Annex K.2 (and libjpeg's `jpeg_gen_optimal_table`) builds it.
     pub fn optimal(frequencies: &[u32; 256]) -> HuffmanCode {

@@ -17,7 +17,7 @@
 
 use super::huffman::HuffmanCode;
 use super::markers::{DHT, SOS};
-use super::writer::{at_least, segment, BitWriter};
+use super::writer::{at_least, segment, size_and_bits, BitWriter};
 
 /// One component's quantised blocks (zigzag order), row by row over its grid of whole MCUs.
 pub(super) struct Component {
@@ -39,8 +39,14 @@ pub(super) struct Component {
 impl Component {
     /// Which levels of a block (zigzag order) are at least 1, 2, 4 and 8 in magnitude: those
     /// a scan with a point transform of 0, 1 or 2 sends, and those an earlier scan sent.
-    pub fn masks(levels: &[i16; 64]) -> [u64; 4] {
-        [1, 2, 4, 8].map(|magnitude| at_least(levels, magnitude))
+    /// `nonzero`: the first, as the writer already has it.
+    pub fn masks(levels: &[i16; 64], nonzero: u64) -> [u64; 4] {
+        [
+            nonzero,
+            at_least(levels, 2),
+            at_least(levels, 4),
+            at_least(levels, 8),
+        ]
     }
 }
 
@@ -105,9 +111,7 @@ pub(super) fn write_scans(out: &mut Vec<u8>, components: &[Component; 3], mcus: 
         let mut dht = Vec::new();
         for (table, code) in codes.iter().enumerate() {
             if let Some(code) = code {
-                dht.push(class << 4 | table as u8);
-                dht.extend_from_slice(&code.counts);
-                dht.extend_from_slice(&code.symbols);
+                code.specify(&mut dht, class, table as u8);
             }
         }
         if !dht.is_empty() {
@@ -198,8 +202,7 @@ impl Tokens {
     /// A value's size in bits and its bits as JPEG codes them (negative values as value - 1).
     #[inline]
     fn value(&mut self, table: usize, run: u8, value: i32) {
-        let size = 32 - value.unsigned_abs().leading_zeros();
-        let bits = if value < 0 { value - 1 } else { value } as u32 & ((1 << size) - 1);
+        let (size, bits) = size_and_bits(value);
         self.symbol(table, run << 4 | size as u8, bits as u16, size as u8);
     }
 
@@ -372,13 +375,14 @@ fn refine_ac(
 
 #[cfg(test)]
 mod tests {
+    use super::super::writer::nonzero;
     use super::*;
 
     /// Three components of `side` x `side` blocks, each `block`, 4:4:4.
     fn components(block: [i16; 64], side: usize) -> [Component; 3] {
         std::array::from_fn(|index| Component {
             blocks: vec![block; side * side],
-            masks: vec![Component::masks(&block); side * side],
+            masks: vec![Component::masks(&block, nonzero(&block)); side * side],
             across: side,
             sampling: 1,
             width: side,

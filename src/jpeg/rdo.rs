@@ -120,11 +120,12 @@ impl Search {
     /// DCT's transposed order. Walking up the block, a level that is the smallest of its size
     /// (2, 4, 8, …) drops to the largest of the size below, and a level of 1 to zero, weighing
     /// the runs on either side; then levels of 1 at the end of the block are dropped while
-    /// that pays.
-    pub fn refine(&self, levels: &mut [i16; 64], scaled: &[f32; 64]) {
+    /// that pays. Returns which AC levels are left non-zero, one bit each (bit k for position
+    /// k), as [`nonzero`] would find them.
+    pub fn refine(&self, levels: &mut [i16; 64], scaled: &[f32; 64]) -> u64 {
         let mut nonzero = nonzero(levels) & !1;
         if nonzero == 0 {
-            return;
+            return 0;
         }
         let weight = self.weight(scaled);
         let transposed = &*TRANSPOSED_OF_ZIGZAG;
@@ -189,6 +190,7 @@ impl Search {
             levels[last] = 0;
             nonzero = before;
         }
+        nonzero
     }
 
     /// What the choice lowers for one block: the bits of its AC symbols with Annex K's table
@@ -256,7 +258,8 @@ mod tests {
 
     fn refined(search: &Search, scaled: &[f32; 64]) -> [i16; 64] {
         let mut levels = rounded(scaled);
-        search.refine(&mut levels, scaled);
+        let left = search.refine(&mut levels, scaled);
+        assert_eq!(left, nonzero(&levels) & !1, "the mask of the levels left");
         levels
     }
 

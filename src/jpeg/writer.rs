@@ -189,14 +189,15 @@ fn mcus(ycc: &Ycc) -> (usize, usize) {
 }
 
 /// Quantises every block of `ycc`, MCU by MCU as the baseline scan holds them, and hands each
-/// to `each` with its component (0 Y, 1 Cb, 2 Cr) and its column and row in the component's
-/// grid of whole MCUs.
+/// to `each` with its component (0 Y, 1 Cb, 2 Cr), its column and row in the component's grid
+/// of whole MCUs, and which of its AC levels are non-zero (as [`nonzero`] finds them, bit 0
+/// clear).
 #[inline]
 fn quantize_blocks(
     ycc: &Ycc,
     divisors: &[[f32; 64]; 2],
     search: Option<&[Search; 2]>,
-    mut each: impl FnMut(usize, usize, usize, &[i16; 64]),
+    mut each: impl FnMut(usize, usize, usize, &[i16; 64], u64),
 ) {
     let (width, height) = (ycc.width as usize, ycc.height as usize);
     let (chroma_width, chroma_height) = (ycc.chroma_width() as usize, ycc.chroma_height() as usize);
@@ -229,10 +230,11 @@ fn quantize_blocks(
                         let scaled =
                             scale(&fdct(&plane.block(column * 8, row * 8)), &divisors[table]);
                         let mut coefficients = round(&scaled);
-                        if let Some(search) = search {
-                            search[table].refine(&mut coefficients, &scaled);
-                        }
-                        each(component, column, row, &coefficients);
+                        let ac = match search {
+                            Some(search) => search[table].refine(&mut coefficients, &scaled),
+                            None => nonzero(&coefficients) & !1,
+                        };
+                        each(component, column, row, &coefficients, ac);
                     }
                 }
             }
@@ -247,10 +249,15 @@ fn tokenize(ycc: &Ycc, divisors: &[[f32; 64]; 2], search: Option<&[Search; 2]>) 
         counts: [[0; 256]; TABLES],
     };
     let mut predictions = [0i32; 3];
-    quantize_blocks(ycc, divisors, search, |component, _, _, coefficients| {
-        let table = usize::from(component > 0);
-        tokens.block(coefficients, &mut predictions[component], table);
-    });
+    quantize_blocks(
+        ycc,
+        divisors,
+        search,
+        |component, _, _, coefficients, ac| {
+            let table = usize::from(component > 0);
+            tokens.block(coefficients, ac, &mut predictions[component], table);
+        },
+    );
     tokens
 }
 
@@ -277,12 +284,17 @@ fn blocks(ycc: &Ycc, divisors: &[[f32; 64]; 2], search: Option<&[Search; 2]>) ->
         }
     };
     let mut components = [component(0), component(1), component(2)];
-    quantize_blocks(ycc, divisors, search, |index, column, row, coefficients| {
-        let component = &mut components[index];
-        let at = row * component.across + column;
-        component.blocks[at] = *coefficients;
-        component.masks[at] = Component::masks(coefficients);
-    });
+    quantize_blocks(
+        ycc,
+        divisors,
+        search,
+        |index, column, row, coefficients, ac| {
+            let component = &mut components[index];
+            let at = row * component.across + column;
+            component.blocks[at] = *coefficients;
+            component.masks[at] = Component::masks(coefficients, ac);
+        },
+    );
     components
 }
 
@@ -343,6 +355,15 @@ fn round(scaled: &[f32; 64]) -> [i16; 64] {
     std::array::from_fn(|k| quantized[usize::from(transposed[k])] as i16)
 }
 
+/// A value as JPEG codes it after its symbol: its size in bits (0 for 0), and its bits, a
+/// negative value as value - 1 in that many bits.
+#[inline]
+pub(super) fn size_and_bits(value: i32) -> (u32, u32) {
+    let size = 32 - value.unsigned_abs().leading_zeros();
+    let bits = if value < 0 { value - 1 } else { value } as u32 & ((1 << size) - 1);
+    (size, bits)
+}
+
 /// Which of `levels` are non-zero, one bit each, bit k for the level at k.
 #[inline]
 pub(super) fn nonzero(levels: &[i16; 64]) -> u64 {
@@ -366,16 +387,17 @@ pub(super) fn at_least(levels: &[i16; 64], magnitude: u16) -> u64 {
 }
 
 impl Tokens {
-    /// Appends the tokens of one block of `table` (0 luma, 1 chroma) and counts them.
+    /// Appends the tokens of one block of `table` (0 luma, 1 chroma) and counts them; `ac`:
+    /// which of its AC levels are non-zero (bit k for position k).
     #[inline]
-    fn block(&mut self, coefficients: &[i16; 64], prediction: &mut i32, table: usize) {
+    fn block(&mut self, coefficients: &[i16; 64], ac: u64, prediction: &mut i32, table: usize) {
         let dc_table = 2 * table;
         let ac_table = dc_table + 1;
         let dc = i32::from(coefficients[0]);
         self.push(dc_table, 0, dc - *prediction);
         *prediction = dc;
         // The non-zero AC coefficients, one bit each, walked from the lowest.
-        let mut nonzero = nonzero(coefficients) >> 1;
+        let mut nonzero = ac >> 1;
         let mut next = 0u32;
         while nonzero != 0 {
             let at = nonzero.trailing_zeros();
@@ -399,9 +421,7 @@ impl Tokens {
     /// the end of a block (run 0) and sixteen zeros (run 15) have it.
     #[inline]
     fn push(&mut self, table: usize, run: u32, value: i32) {
-        let size = 32 - value.unsigned_abs().leading_zeros();
-        // Negative values are coded as value - 1 in `size` bits.
-        let bits = if value < 0 { value - 1 } else { value } as u32 & ((1 << size) - 1);
+        let (size, bits) = size_and_bits(value);
         let symbol = run | size;
         self.counts[table][symbol as usize] += 1;
         self.tokens.push((table as u32) << 24 | symbol << 16 | bits);
@@ -445,9 +465,7 @@ fn write_tables_and_scan(out: &mut Vec<u8>, tokens: &[u32], codes: &[HuffmanCode
     let mut dht = Vec::new();
     for (index, code) in codes.iter().enumerate() {
         // Class (DC 0, AC 1) and destination (luma 0, chroma 1).
-        dht.push((((index % 2) << 4) | (index / 2)) as u8);
-        dht.extend_from_slice(&code.counts);
-        dht.extend_from_slice(&code.symbols);
+        code.specify(&mut dht, (index % 2) as u8, (index / 2) as u8);
     }
     segment(out, DHT, &dht);
     segment(out, SOS, &[3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0]);
@@ -707,7 +725,8 @@ mod tests {
             for at in 0..side * side {
                 for (component, blocks) in planes.iter().enumerate() {
                     let table = usize::from(component > 0);
-                    tokens.block(&blocks[at], &mut predictions[component], table);
+                    let ac = nonzero(&blocks[at]) & !1;
+                    tokens.block(&blocks[at], ac, &mut predictions[component], table);
                 }
             }
             let codes = tokens.counts.map(|counts| HuffmanCode::optimal(&counts));
@@ -716,7 +735,10 @@ mod tests {
             write_tables_and_scan(&mut baseline, &tokens.tokens, &codes);
             baseline.extend_from_slice(&[0xFF, EOI]);
             let components = planes.map(|blocks| Component {
-                masks: blocks.iter().map(Component::masks).collect(),
+                masks: blocks
+                    .iter()
+                    .map(|block| Component::masks(block, nonzero(block)))
+                    .collect(),
                 blocks,
                 across: side,
                 sampling: 1,
