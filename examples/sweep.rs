@@ -12,7 +12,7 @@
 //!
 //! - `ingest=Q`: what `ingest` does at quality `Q` (start from this, then change it);
 //! - `q=Q`, `qy=Q`, `qc=Q`: the quality of both tables, of luma's, of chroma's (1–100);
-//! - `tables=annexk` or `tables=robidoux`;
+//! - `tables=annexk`, `tables=robidoux`, `tables=ms-ssim` or `tables=psnr-hvs-m`;
 //! - `progressive` or `baseline`: the scans;
 //! - `rd`: the rate-distortion choice of levels with mozjpeg's λ, `rounded`: without it;
 //!   `l1=X`, `l2=X`: λ's two scales (and the choice on).
@@ -67,6 +67,8 @@ impl Spec {
                 "qc" => settings.chroma_quality = quality(value)?,
                 "tables" if value == "annexk" => settings.tables = Tables::AnnexK,
                 "tables" if value == "robidoux" => settings.tables = Tables::Robidoux,
+                "tables" if value == "ms-ssim" => settings.tables = Tables::MsSsim,
+                "tables" if value == "psnr-hvs-m" => settings.tables = Tables::PsnrHvsM,
                 "progressive" => settings.progressive = true,
                 "baseline" => settings.progressive = false,
                 "rd" => settings.rate_distortion = Some(Lambda::MOZJPEG),

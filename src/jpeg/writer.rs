@@ -40,6 +40,13 @@ pub enum Tables {
     /// N. Robidoux's (mozjpeg's default), one table for luma and chroma: finer low frequencies,
     /// coarser high ones.
     Robidoux,
+    /// mozjpeg's tables tuned for MS-SSIM on the Kodak images (its table 2). Measured for the
+    /// sizes' choice and not chosen: more bytes than Robidoux's at the same DSSIM (BENCHMARKS.md,
+    /// "Current: pipeline 9").
+    MsSsim,
+    /// mozjpeg's tables tuned for PSNR-HVS-M (its table 4); measured and not chosen, as
+    /// [`Tables::MsSsim`].
+    PsnrHvsM,
 }
 
 /// N. Robidoux's table, mozjpeg's default for both luma and chroma (natural order).
@@ -49,12 +56,42 @@ const ROBIDOUX_TABLE: [u16; 64] = [
     124, 169, 238, 56, 53, 91, 106, 131, 169, 226, 311, 85, 75, 135, 156, 189, 238, 311, 418,
 ];
 
+/// mozjpeg's table 2, MS-SSIM-tuned: luma, then chroma (natural order).
+const MS_SSIM_TABLES: [[u16; 64]; 2] = [
+    [
+        12, 17, 20, 21, 30, 34, 56, 63, 18, 20, 20, 26, 28, 51, 61, 55, 19, 20, 21, 26, 33, 58, 69,
+        55, 26, 26, 26, 30, 46, 87, 86, 66, 31, 33, 36, 40, 46, 96, 100, 73, 40, 35, 46, 62, 81,
+        100, 111, 91, 46, 66, 76, 86, 102, 121, 120, 101, 68, 90, 90, 96, 113, 102, 105, 103,
+    ],
+    [
+        8, 12, 15, 15, 86, 96, 96, 98, 13, 13, 15, 26, 90, 96, 99, 98, 12, 15, 18, 96, 99, 99, 99,
+        99, 17, 16, 90, 96, 99, 99, 99, 99, 96, 96, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+        99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+    ],
+];
+
+/// mozjpeg's table 4, PSNR-HVS-M-tuned: luma, then chroma (natural order).
+const PSNR_HVS_M_TABLES: [[u16; 64]; 2] = [
+    [
+        9, 10, 12, 14, 27, 32, 51, 62, 11, 12, 14, 19, 27, 44, 59, 73, 12, 14, 18, 25, 42, 59, 79,
+        78, 17, 18, 25, 42, 61, 92, 87, 92, 23, 28, 42, 75, 79, 112, 112, 99, 40, 42, 59, 84, 88,
+        124, 132, 111, 42, 64, 78, 95, 105, 126, 125, 99, 70, 75, 100, 102, 116, 100, 107, 98,
+    ],
+    [
+        9, 10, 17, 19, 62, 89, 91, 97, 12, 13, 18, 29, 84, 91, 88, 98, 14, 19, 29, 93, 95, 95, 98,
+        97, 20, 26, 84, 88, 95, 95, 98, 94, 26, 86, 91, 93, 97, 99, 98, 99, 99, 100, 98, 99, 99,
+        99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 97, 97, 99, 99, 99, 99, 97, 99,
+    ],
+];
+
 impl Tables {
     /// The luma and chroma tables of quality 50.
     fn base(self) -> [&'static [u16; 64]; 2] {
         match self {
             Tables::AnnexK => [&LUMA_TABLE, &CHROMA_TABLE],
             Tables::Robidoux => [&ROBIDOUX_TABLE, &ROBIDOUX_TABLE],
+            Tables::MsSsim => [&MS_SSIM_TABLES[0], &MS_SSIM_TABLES[1]],
+            Tables::PsnrHvsM => [&PSNR_HVS_M_TABLES[0], &PSNR_HVS_M_TABLES[1]],
         }
     }
 }
@@ -821,6 +858,49 @@ mod tests {
             our_error <= their_error * 1.01,
             "{our_error} > {their_error}"
         );
+    }
+
+    /// Each set of tables is the one the file carries (read back by the decoder's reader of
+    /// DQT segments, scaled for the quality), and jpeg-decoder gets the picture back from it.
+    #[test]
+    fn each_set_of_tables_is_written_and_read_back() {
+        let (rgb, ycc) = picture(64);
+        for tables in [
+            Tables::AnnexK,
+            Tables::Robidoux,
+            Tables::MsSsim,
+            Tables::PsnrHvsM,
+        ] {
+            let settings = Settings {
+                tables,
+                ..Settings::rounded(85)
+            };
+            let jpeg = encode(&ycc, &settings);
+            let mut read = crate::jpeg::tables::Tables::default();
+            let mut at = 2;
+            while jpeg[at + 1] != 0xDA {
+                let length = usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
+                read.take(jpeg[at + 1], &jpeg[at + 4..at + 2 + length])
+                    .expect("our own segments");
+                at += 2 + length;
+            }
+            for (slot, base) in tables.base().into_iter().enumerate() {
+                let scaled = quant_table(base, 85);
+                let zigzag: Vec<u16> = NATURAL
+                    .iter()
+                    .map(|&k| u16::from(scaled[usize::from(k)]))
+                    .collect();
+                assert_eq!(
+                    read.quant[slot].map(Vec::from),
+                    Some(zigzag),
+                    "{tables:?} {slot}"
+                );
+            }
+            assert!(
+                mean_difference(&decode_rgb(&jpeg).2, &rgb) < 25.0,
+                "{tables:?}"
+            );
+        }
     }
 
     /// libjpeg's scaling of the standard tables: as they are at 50, all ones at 100.
