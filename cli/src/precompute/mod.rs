@@ -6,7 +6,9 @@
 //! `io` worker threads that each read one, render it and write it. Rendering runs on a rayon
 //! pool of `jobs` threads, so while some workers wait on reads and writes, the others keep
 //! every core busy; at most `io` photos are in memory at once however many there are. On disk
-//! `io` is `jobs`. The storage is behind the [`tree`] traits ([`disk`], [`bucket`]), so the
+//! `io` is `jobs`, and a worker hands its whole input to the pool: the photo is read, rendered
+//! and written by one pool thread, as nothing there waits long (and its bytes stay in that
+//! core's cache). The storage is behind the [`tree`] traits ([`disk`], [`bucket`]), so the
 //! rules below are written once. See `cli/PRECOMPUTE.md` for the behaviour in full.
 //!
 //! - **Incremental.** An input is skipped when the manifest of an earlier run records the same
@@ -117,6 +119,7 @@ pub fn run(config: &Config) -> Result<Summary> {
         render: RenderOptions::of(&config.options),
         previous: &previous,
         trust_before: started_at.checked_sub(TRUSTED_AGE),
+        local: !opened.remote,
     };
     let (mut outcome, parents) = render_all(config, &context, io, &mut *journal);
     drop(journal);
@@ -249,7 +252,11 @@ fn work(
         if stop.load(Ordering::Relaxed) {
             continue;
         }
-        let result = process_group(context, &group);
+        let result = if context.local {
+            context.cpu.install(|| process_group(context, &group))
+        } else {
+            process_group(context, &group)
+        };
         if result.is_err() {
             stop.store(true, Ordering::Relaxed);
         }
@@ -361,6 +368,9 @@ struct Job<'a> {
     previous: &'a HashMap<String, Record>,
     /// Modification times before this are old enough to record.
     trust_before: Option<SystemTime>,
+    /// Both `IN` and `OUT` are on disk: groups are handled on the pool (see the module's
+    /// documentation).
+    local: bool,
 }
 
 /// Handles every input that wants one output directory. An `Err` is an output-side failure
