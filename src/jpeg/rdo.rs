@@ -69,6 +69,10 @@ pub(crate) struct Search {
     /// Bits of each AC symbol (run << 4 | size) with Annex K's table for the component,
     /// and of the size's magnitude bits.
     rate: [f32; 256],
+    /// The bits of a level of each size (1..=15) after each run of zeros (0..=62), the
+    /// zero-run symbols a run of 16 or more needs included, and its magnitude bits: row `run`,
+    /// column `size`.
+    symbols: Box<[[f32; 16]; 63]>,
     /// The quantisation step of each coefficient, in the transposed order of the forward
     /// DCT's output, for the block's energy.
     steps: [f32; 64],
@@ -88,8 +92,14 @@ impl Search {
                 rate[usize::from(symbol)] = f32::from(length) + f32::from(symbol & 15);
             }
         }
+        let symbols = Box::new(std::array::from_fn(|run| {
+            std::array::from_fn(|size| {
+                (run >> 4) as f32 * rate[0xF0] + rate[(run & 15) << 4 | size]
+            })
+        }));
         Search {
             rate,
+            symbols,
             steps: std::array::from_fn(|at| f32::from(table[8 * (at % 8) + at / 8])),
             numerator: lambda.scale1.exp2(),
             offset: lambda.scale2.exp2(),
@@ -132,9 +142,7 @@ impl Search {
         let magnitude = |k: usize| scaled[usize::from(transposed[k])].abs();
         // The bits of the symbol that codes a level of `size` bits after `run` zeros, with
         // the zero-run symbols a run of 16 or more needs, and its magnitude bits.
-        let symbol = |run: usize, size: usize| {
-            (run >> 4) as f32 * self.rate[0xF0] + self.rate[(run & 15) << 4 | size]
-        };
+        let symbol = |run: usize, size: usize| self.symbols[run][size];
         let size_of = |level: i16| 16 - level.unsigned_abs().leading_zeros() as usize;
         let end_of_block = self.rate[0x00];
         let mut previous = 0usize;
