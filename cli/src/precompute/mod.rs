@@ -6,9 +6,9 @@
 //! `io` worker threads that each read one, render it and write it. Rendering runs on a rayon
 //! pool of `jobs` threads, so while some workers wait on reads and writes, the others keep
 //! every core busy; at most `io` photos are in memory at once however many there are. On disk
-//! `io` is `jobs`, and a worker hands its whole input to the pool: the photo is read, rendered
-//! and written by one pool thread, as nothing there waits long (and its bytes stay in that
-//! core's cache). The storage is behind the [`tree`] traits ([`disk`], [`bucket`]), so the
+//! `io` is `jobs`, and the workers are the pool's own threads: nothing there waits long, and a
+//! photo is read, rendered and written by one thread, with no hand-over between threads and
+//! its bytes in that core's cache. The storage is behind the [`tree`] traits ([`disk`], [`bucket`]), so the
 //! rules below are written once. See `cli/PRECOMPUTE.md` for the behaviour in full.
 //!
 //! - **Incremental.** An input is skipped when the manifest of an earlier run records the same
@@ -191,10 +191,27 @@ fn render_all(
             );
             let _ = lister_events.send(Event::Listing(listed));
         });
-        for _ in 0..io {
+        if context.local {
+            // Nothing waits long on disk: the workers are the pool's own threads, no more of
+            // them than it has (one more would be run by a thread waiting inside a photo,
+            // holding that photo until the queue ran dry).
             let events = events.clone();
             let queue = &queue;
-            threads.spawn(move || work(context, queue, stop, &events));
+            let workers = io.min(context.cpu.current_num_threads());
+            threads.spawn(move || {
+                context.cpu.scope(|pool| {
+                    for _ in 0..workers {
+                        let events = events.clone();
+                        pool.spawn(move |_| work(context, queue, stop, &events));
+                    }
+                });
+            });
+        } else {
+            for _ in 0..io {
+                let events = events.clone();
+                let queue = &queue;
+                threads.spawn(move || work(context, queue, stop, &events));
+            }
         }
         drop(events);
         collect(&received, journal, &mut progress, stop)
@@ -252,11 +269,7 @@ fn work(
         if stop.load(Ordering::Relaxed) {
             continue;
         }
-        let result = if context.local {
-            context.cpu.install(|| process_group(context, &group))
-        } else {
-            process_group(context, &group)
-        };
+        let result = process_group(context, &group);
         if result.is_err() {
             stop.store(true, Ordering::Relaxed);
         }
@@ -368,7 +381,7 @@ struct Job<'a> {
     previous: &'a HashMap<String, Record>,
     /// Modification times before this are old enough to record.
     trust_before: Option<SystemTime>,
-    /// Both `IN` and `OUT` are on disk: groups are handled on the pool (see the module's
+    /// Both `IN` and `OUT` are on disk: the workers run on the pool (see the module's
     /// documentation).
     local: bool,
 }
