@@ -69,9 +69,9 @@ pub(crate) struct Search {
     /// Bits of each AC symbol (run << 4 | size) with Annex K's table for the component,
     /// and of the size's magnitude bits.
     rate: [f32; 256],
-    /// The bits of a level of each size (1..=15) after each run of zeros (0..=62), the
-    /// zero-run symbols a run of 16 or more needs included, and its magnitude bits: row `run`,
-    /// column `size`.
+    /// The bits of a level of each size (1..=15; column 0 is not read) after each run of
+    /// zeros (0..=62), the zero-run symbols a run of 16 or more needs included, and its
+    /// magnitude bits: row `run`, column `size`.
     symbols: Box<[[f32; 16]; 63]>,
     /// The quantisation step of each coefficient, in the transposed order of the forward
     /// DCT's output, for the block's energy.

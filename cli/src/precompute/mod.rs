@@ -8,8 +8,9 @@
 //! every core busy; at most `io` photos are in memory at once however many there are. On disk
 //! `io` is `jobs`, and the workers are the pool's own threads: nothing there waits long, and a
 //! photo is read, rendered and written by one thread, with no hand-over between threads and
-//! its bytes in that core's cache. The storage is behind the [`tree`] traits ([`disk`], [`bucket`]), so the
-//! rules below are written once. See `cli/PRECOMPUTE.md` for the behaviour in full.
+//! its bytes in that core's cache. The storage is behind the [`tree`] traits ([`disk`],
+//! [`bucket`]), so the rules below are written once. See `cli/PRECOMPUTE.md` for the
+//! behaviour in full.
 //!
 //! - **Incremental.** An input is skipped when the manifest of an earlier run records the same
 //!   options and [`userphoto::PIPELINE_VERSION`], the same content, and its outputs are intact
