@@ -355,6 +355,34 @@ fn a_killed_run_leaves_only_complete_outputs_and_the_next_run_finishes() {
     assert!(!out.path().join(".manifest.jsonl.journal").exists());
 }
 
+/// From disk to disk the workers run on the render pool: with more `--io` than `--jobs`, and
+/// with fewer, every photo is still rendered once and the run ends.
+#[test]
+fn any_io_and_jobs_on_disk_render_every_photo_once() {
+    let input = tempfile::tempdir().unwrap();
+    const PHOTOS: u32 = 6;
+    for i in 0..PHOTOS {
+        fs::write(input.path().join(format!("user{i}.png")), png(300, 200, i)).unwrap();
+    }
+    for (jobs, io) in [("1", "4"), ("2", "1"), ("3", "3")] {
+        let out = tempfile::tempdir().unwrap();
+        let run = precompute(&[
+            &input.path(),
+            &out.path(),
+            &"--jobs",
+            &jobs,
+            &"--io",
+            &io,
+            &"--quiet",
+        ]);
+        assert_eq!(run.status.code(), Some(0), "--jobs {jobs} --io {io}");
+        assert_eq!(check_outputs(out.path()).len(), PHOTOS as usize);
+        let records = manifest(out.path(), "manifest.jsonl");
+        assert_eq!(records.len(), PHOTOS as usize, "--jobs {jobs} --io {io}");
+        assert!(records.values().all(|r| r["status"] == "ingested"));
+    }
+}
+
 #[test]
 fn shards_together_take_every_input_exactly_once() {
     let input = tempfile::tempdir().unwrap();
