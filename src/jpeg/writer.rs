@@ -582,6 +582,7 @@ impl<'a> BitWriter<'a> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::markers::{Segments, Walk};
     use super::*;
 
     #[test]
@@ -877,12 +878,10 @@ mod tests {
             };
             let jpeg = encode(&ycc, &settings);
             let mut read = crate::jpeg::tables::Tables::default();
-            let mut at = 2;
-            while jpeg[at + 1] != 0xDA {
-                let length = usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
-                read.take(jpeg[at + 1], &jpeg[at + 4..at + 2 + length])
+            let segments = Segments::after_soi(&jpeg, Walk::Strict).expect("SOI");
+            for segment in segments.take_while(|segment| segment.marker != SOS) {
+                read.take(segment.marker, segment.body)
                     .expect("our own segments");
-                at += 2 + length;
             }
             for (slot, base) in tables.base().into_iter().enumerate() {
                 let scaled = quant_table(base, 85);

@@ -120,9 +120,13 @@ pub fn run(config: &Config) -> Result<Summary> {
         render: RenderOptions::of(&config.options),
         previous: &previous,
         trust_before: started_at.checked_sub(TRUSTED_AGE),
-        local: !opened.remote,
     };
-    let (mut outcome, parents) = render_all(config, &context, io, &mut *journal);
+    let workers = if opened.remote {
+        Workers::Waiting(io)
+    } else {
+        Workers::OnThePool(io)
+    };
+    let (mut outcome, parents) = render_all(config, &context, workers, &mut *journal);
     drop(journal);
     // What killed runs of this shard left (hidden, so harmless until now) goes once this
     // run's own outputs are in place: the lock says no other run of the shard is working.
@@ -167,12 +171,18 @@ enum Event {
 fn render_all(
     config: &Config,
     context: &Job<'_>,
-    io: usize,
+    workers: Workers,
     journal: &mut dyn tree::Journal,
 ) -> (Outcome, BTreeSet<String>) {
     let mut progress = report::Progress::new(config.progress);
     let stop = AtomicBool::new(false);
     let (events, received) = mpsc::channel::<Event>();
+    let io = match workers {
+        Workers::Waiting(io) => io,
+        // One more than the pool's threads would be run by a thread waiting inside a photo,
+        // holding that photo until the queue ran dry.
+        Workers::OnThePool(io) => io.min(context.cpu.current_num_threads()),
+    };
     // A few groups ready per worker, so that the listing stays ahead without being held.
     let (groups, queue) = mpsc::sync_channel::<scan::Group>(io * 2);
     let queue = Mutex::new(queue);
@@ -192,26 +202,24 @@ fn render_all(
             );
             let _ = lister_events.send(Event::Listing(listed));
         });
-        if context.local {
-            // Nothing waits long on disk: the workers are the pool's own threads, no more of
-            // them than it has (one more would be run by a thread waiting inside a photo,
-            // holding that photo until the queue ran dry).
-            let events = events.clone();
-            let queue = &queue;
-            let workers = io.min(context.cpu.current_num_threads());
-            threads.spawn(move || {
-                context.cpu.scope(|pool| {
-                    for _ in 0..workers {
-                        let events = events.clone();
-                        pool.spawn(move |_| work(context, queue, stop, &events));
-                    }
-                });
-            });
-        } else {
-            for _ in 0..io {
+        let queue = &queue;
+        match workers {
+            Workers::OnThePool(_) => {
                 let events = events.clone();
-                let queue = &queue;
-                threads.spawn(move || work(context, queue, stop, &events));
+                threads.spawn(move || {
+                    context.cpu.scope(|pool| {
+                        for _ in 0..io {
+                            let events = events.clone();
+                            pool.spawn(move |_| work(context, queue, stop, &events));
+                        }
+                    });
+                });
+            }
+            Workers::Waiting(_) => {
+                for _ in 0..io {
+                    let events = events.clone();
+                    threads.spawn(move || work(context, queue, stop, &events));
+                }
             }
         }
         drop(events);
@@ -382,9 +390,15 @@ struct Job<'a> {
     previous: &'a HashMap<String, Record>,
     /// Modification times before this are old enough to record.
     trust_before: Option<SystemTime>,
-    /// Both `IN` and `OUT` are on disk: the workers run on the pool (see the module's
-    /// documentation).
-    local: bool,
+}
+
+/// Where the workers that take the inputs run, and how many there are.
+#[derive(Clone, Copy)]
+enum Workers {
+    /// Threads of their own, beside the pool, which mostly wait on an object store.
+    Waiting(usize),
+    /// The pool's own threads, no more of them than it has: on disk nothing waits long.
+    OnThePool(usize),
 }
 
 /// Handles every input that wants one output directory. An `Err` is an output-side failure
